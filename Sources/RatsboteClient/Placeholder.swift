@@ -1,0 +1,1 @@
+// RatsboteClient: placeholder until its first file lands.

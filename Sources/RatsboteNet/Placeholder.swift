@@ -1,0 +1,1 @@
+// RatsboteNet: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// RatsboteNoise: placeholder until its first file lands.

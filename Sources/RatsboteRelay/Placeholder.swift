@@ -1,0 +1,1 @@
+// RatsboteRelay: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// RatsboteSession: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// RatsboteStorage: placeholder until its first file lands.

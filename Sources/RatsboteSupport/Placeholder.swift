@@ -1,0 +1,1 @@
+// RatsboteSupport: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// RatsboteWire: placeholder until its first file lands.
