@@ -70,6 +70,8 @@ final class RelayConnection {
                 pushes.append(push)
             case .request:
                 throw ClientError.protocolViolation("the relay sent a request frame")
+            case nil:
+                throw ClientError.relayUnreachable(address: address, reason: Self.timedOut)
             }
         }
     }
