@@ -5,10 +5,10 @@ internal import CSodium
 ///
 /// An ``Encryptor`` produces a header and then one ciphertext chunk per ``Encryptor/push(_:isFinal:authenticating:)``;
 /// the last chunk carries the final tag. A ``Decryptor`` takes the header and the chunks in the
-/// same order. Chunks cannot be reordered, dropped or duplicated without an
-/// ``CryptoError/authenticationFailure``, and a stream is complete only once the chunk with the
-/// final tag has been pulled: ``Decryptor/finish()`` reports a stream cut off before it as
-/// ``CryptoError/truncatedStream``, and any chunk after it is ``CryptoError/dataAfterFinalChunk``.
+/// same order. A reordered, dropped or duplicated chunk fails as ``CryptoError/authenticationFailure``.
+/// A stream is complete only once the chunk with the final tag has been pulled. Before that,
+/// ``Decryptor/finish()`` throws ``CryptoError/truncatedStream``, and any chunk after it throws
+/// ``CryptoError/dataAfterFinalChunk``.
 ///
 /// Documents use ``chunkByteCount`` bytes of plaintext per chunk, so every ciphertext chunk but the
 /// last is `chunkByteCount + overheadByteCount` bytes long; ``encrypt(_:using:)`` and
@@ -29,7 +29,7 @@ public enum SecretStream {
 
     /// The libsodium stream state, in its own allocation that is wiped on release.
     ///
-    /// The state holds a key derived from the stream key, so it is secret.
+    /// The state contains a key derived from the stream key, so it is secret.
     final class State {
         let pointer: UnsafeMutablePointer<crypto_secretstream_xchacha20poly1305_state>
         private let byteCount: Int
@@ -264,8 +264,8 @@ public enum SecretStream {
     ///
     /// Chunks are cut at ``chunkByteCount`` plus overhead. Bytes appended to a stream whose last
     /// chunk is shorter than that merge with the last chunk, which then fails as
-    /// ``CryptoError/authenticationFailure``; pass `plaintextByteCount` (for example the size in a
-    /// document reference) to cut the last chunk exactly, so that such bytes are reported as
+    /// ``CryptoError/authenticationFailure``. Pass `plaintextByteCount` (for example the size in a
+    /// document reference) to cut the last chunk exactly, so that such bytes throw
     /// ``CryptoError/dataAfterFinalChunk``.
     ///
     /// - Throws: ``CryptoError/invalidLength(operation:field:expected:actual:)`` for an input

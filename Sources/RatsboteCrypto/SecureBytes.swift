@@ -61,8 +61,8 @@ public final class SecureBytes: @unchecked Sendable {
         self.storage = storage
         sodium_memzero(allocated, size)
 
-        // Every stored property is set, so if the initializer throws, `deinit` runs and wipes and
-        // frees the memory; releasing it here as well would free it twice.
+        // Every stored property is set, so `deinit` wipes and frees the memory if the initializer
+        // throws. Releasing it here as well would free it twice.
         try initializer(UnsafeMutableRawBufferPointer(start: allocated, count: count))
     }
 

@@ -39,9 +39,9 @@ struct SecretStreamTests {
         let message = plaintext(3 * chunk + 100)
         let stream = SecretStream.encrypt(message, using: key)
         // Cut after the header and after each of the three full chunks; the final chunk is then missing.
-        for kept in 0..<4 {
-            let cut = Array(stream.prefix(SecretStream.headerByteCount + kept * sealedChunk))
-            #expect(throws: CryptoError.truncatedStream, "cut after \(kept) chunks") {
+        for keptChunks in 0..<4 {
+            let cut = Array(stream.prefix(SecretStream.headerByteCount + keptChunks * sealedChunk))
+            #expect(throws: CryptoError.truncatedStream, "cut after \(keptChunks) chunks") {
                 try SecretStream.decrypt(cut, using: key)
             }
         }
@@ -158,25 +158,25 @@ struct SecretStreamTests {
         // A flipped tag byte.
         var flipped = sealed
         flipped[flipped.count - 1] ^= 0x01
-        let d1 = try SecretStream.Decryptor(key: key, header: encryptor.header)
-        #expect(throws: CryptoError.authenticationFailure) { try d1.pull(flipped, authenticating: [7]) }
+        let flippedReader = try SecretStream.Decryptor(key: key, header: encryptor.header)
+        #expect(throws: CryptoError.authenticationFailure) { try flippedReader.pull(flipped, authenticating: [7]) }
         // After a failure every later chunk is rejected, even the genuine one.
-        #expect(throws: CryptoError.authenticationFailure) { try d1.pull(sealed, authenticating: [7]) }
+        #expect(throws: CryptoError.authenticationFailure) { try flippedReader.pull(sealed, authenticating: [7]) }
 
         // Truncated input: shorter than the overhead, and one byte short.
-        let d2 = try SecretStream.Decryptor(key: key, header: encryptor.header)
+        let truncatedReader = try SecretStream.Decryptor(key: key, header: encryptor.header)
         #expect(throws: CryptoError.invalidLength(operation: "SecretStream.pull", field: "chunk", expected: 17, actual: 16)) {
-            try d2.pull(Array(sealed.prefix(16)))
+            try truncatedReader.pull(Array(sealed.prefix(16)))
         }
-        #expect(throws: CryptoError.authenticationFailure) { try d2.pull(Array(sealed.dropLast()), authenticating: [7]) }
+        #expect(throws: CryptoError.authenticationFailure) { try truncatedReader.pull(Array(sealed.dropLast()), authenticating: [7]) }
 
         // A wrong key.
-        let d3 = try SecretStream.Decryptor(key: SymmetricKey.generate(storage: .wiped), header: encryptor.header)
-        #expect(throws: CryptoError.authenticationFailure) { try d3.pull(sealed, authenticating: [7]) }
+        let wrongKeyReader = try SecretStream.Decryptor(key: SymmetricKey.generate(storage: .wiped), header: encryptor.header)
+        #expect(throws: CryptoError.authenticationFailure) { try wrongKeyReader.pull(sealed, authenticating: [7]) }
 
         // Wrong associated data.
-        let d4 = try SecretStream.Decryptor(key: key, header: encryptor.header)
-        #expect(throws: CryptoError.authenticationFailure) { try d4.pull(sealed, authenticating: [8]) }
+        let wrongADReader = try SecretStream.Decryptor(key: key, header: encryptor.header)
+        #expect(throws: CryptoError.authenticationFailure) { try wrongADReader.pull(sealed, authenticating: [8]) }
 
         // A header of the wrong length.
         #expect(throws: CryptoError.invalidLength(operation: "SecretStream.Decryptor", field: "header", expected: 24, actual: 23)) {
