@@ -71,7 +71,7 @@ let package = Package(
         // Tests.
         .target(name: "RatsboteTestSupport", dependencies: ["RatsboteSupport"], path: "Tests/RatsboteTestSupport"),
         .testTarget(name: "RatsboteCryptoTests", dependencies: ["RatsboteCrypto", "RatsboteTestSupport"]),
-        .testTarget(name: "RatsboteWireTests", dependencies: ["RatsboteWire", "RatsboteTestSupport"]),
+        .testTarget(name: "RatsboteWireTests", dependencies: ["RatsboteWire", "RatsboteCrypto", "RatsboteTestSupport"]),
         .testTarget(name: "RatsboteNoiseTests", dependencies: ["RatsboteNoise", "RatsboteNet", "RatsboteTestSupport"]),
         .testTarget(name: "RatsboteSessionTests", dependencies: ["RatsboteSession", "RatsboteTestSupport"]),
         .testTarget(name: "RatsboteSupportTests", dependencies: ["RatsboteSupport", "RatsboteTestSupport"]),
