@@ -58,7 +58,7 @@ import Testing
             let port = try #require(UInt16(portLine.dropFirst("PORT ".count)), "unexpected line \(portLine)")
             socket = try LoopbackSocket.connect(port: port, timeoutSeconds: Self.timeoutSeconds)
 
-            // SWIFT (client) -> PYTHON (relay): e, es, s, ss + hello; then the answer.
+            // SWIFT (client) -> PYTHON (relay): e, es, s, ss + hello, then read the reply.
             handshake = try RatsboteTransport.initiatorHandshake(localStatic: swiftKey, relayStatic: pythonKey.publicKey)
             try socket.writeAll(NoiseStreamFraming.encode(noiseMessage: handshake.writeMessage(payload: RatsboteTransport.helloPayload())))
             #expect(try RatsboteTransport.checkHello(handshake.readMessage(Self.readNoiseMessage(socket, &decoder))) == 1)
@@ -70,7 +70,7 @@ import Testing
             peerSlot = peer
             socket = try listener.accept(timeoutSeconds: Self.timeoutSeconds)
 
-            // PYTHON (client) -> SWIFT (relay): read message 1, check the client's key, answer.
+            // PYTHON (client) -> SWIFT (relay): read message 1, check the client's key, reply.
             handshake = try RatsboteTransport.responderHandshake(localStatic: swiftKey)
             #expect(try RatsboteTransport.checkHello(handshake.readMessage(Self.readNoiseMessage(socket, &decoder))) == 1)
             #expect(handshake.remoteStaticKey == pythonKey.publicKey)
@@ -194,7 +194,7 @@ final class PythonPeer {
 
     var exitStatus: Int32 { process.isRunning ? -1 : process.terminationStatus }
 
-    /// The peer's standard error, read once the process has exited.
+    /// Reads the peer's standard error once the process has exited.
     func errorOutput() -> String {
         guard !process.isRunning else { return "(still running)" }
         return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

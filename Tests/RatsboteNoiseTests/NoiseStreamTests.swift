@@ -3,7 +3,7 @@ import Testing
 
 @testable import RatsboteNoise
 
-/// The 2-byte Noise message layer and the 4-byte application frame layer on a byte stream.
+/// Tests of the 2-byte Noise message layer and the 4-byte application frame layer.
 @Suite struct NoiseStreamTests {
     /// Feeds `bytes` to `decoder` in pieces of varying size and collects every frame.
     func feed(

@@ -61,7 +61,7 @@ func connectedIKPair(rekeyInterval: UInt64 = RatsboteTransport.rekeyInterval) th
         pattern: .IK, role: .responder, prologue: RatsboteTransport.prologue, localStatic: relayKey,
         ephemeral: try fixedKey(0x44))
 
-    // CLIENT: e, es, s, ss with the hello. RELAY: e, ee, se with its answer.
+    // CLIENT: e, es, s, ss with the hello. RELAY: e, ee, se with its reply.
     let first = try client.writeMessage(payload: RatsboteTransport.helloPayload())
     _ = try relay.readMessage(first)
     let second = try relay.writeMessage(payload: RatsboteTransport.helloPayload())
