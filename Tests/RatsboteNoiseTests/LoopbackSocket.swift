@@ -51,7 +51,7 @@ final class LoopbackSocket {
     func accept(timeoutSeconds: Int) throws -> LoopbackSocket {
         var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         let ready = poll(&request, 1, Int32(timeoutSeconds * 1000))
-        guard ready > 0 else { throw SocketError(call: "accept (no connection within \(timeoutSeconds) s)", code: ETIMEDOUT) }
+        guard ready > 0 else { throw SocketError(call: "accept (timed out after \(timeoutSeconds) s)", code: ETIMEDOUT) }
 
         let accepted = Glibc.accept(descriptor, nil, nil)
         try Self.check("accept", accepted)
@@ -72,7 +72,7 @@ final class LoopbackSocket {
         }
     }
 
-    /// Reads what is available, up to 64 KiB; an empty result means the peer closed.
+    /// Reads what is available, up to 64 KiB. An empty result means the peer closed the connection.
     func readSome() throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }

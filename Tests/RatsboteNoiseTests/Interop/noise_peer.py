@@ -130,9 +130,9 @@ def main():
     stream = Stream(sock, connection, args.rekey_interval)
     if args.role == "initiator":
         stream.write_message(connection.write_message(bytes([VERSION])))
-        answer = connection.read_message(stream.read_message())
-        if bytes(answer) != bytes([VERSION]):
-            fail(f"responder answered hello {bytes(answer).hex()}, expected {VERSION:02x}")
+        reply = connection.read_message(stream.read_message())
+        if bytes(reply) != bytes([VERSION]):
+            fail(f"responder replied with hello {bytes(reply).hex()}, expected {VERSION:02x}")
     else:
         hello = connection.read_message(stream.read_message())
         if bytes(hello) != bytes([VERSION]):
