@@ -8,7 +8,7 @@ import RatsboteCrypto
 /// rekeyed with Noise `Rekey()`. Both peers count the same messages, so they rekey in step with
 /// no signalling. A failed decryption changes neither nonce nor key.
 ///
-/// - Warning: a copy holds the same keys and nonces. Keep one live copy per connection.
+/// - Warning: a copy contains the same keys and nonces. Keep one live copy per connection.
 public struct NoiseTransport: Sendable {
     /// The largest transport message Noise allows.
     public static let maximumMessageLength = 65535
@@ -97,6 +97,12 @@ public struct NoiseTransport: Sendable {
         let written = try receiver.decrypt(message, ad: UnsafeRawBufferPointer(start: nil, count: 0), into: output)
         try Self.rekeyIfDue(&receiver, interval: rekeyInterval)
         return written
+    }
+
+    /// Moves both nonces, so tests can reach the reserved nonce without 2^64 messages.
+    mutating func setNonces(sending: UInt64, receiving: UInt64) {
+        sender.setNonce(sending)
+        receiver.setNonce(receiving)
     }
 
     // MARK: - Checks and rekeying
