@@ -389,7 +389,7 @@ public final class SQLiteRelayStore: RelayStore {
     // MARK: - Expiry
 
     public func sweepExpired(now: Int64) throws -> Int {
-        try transaction {
+        try savepoint {
             let groups = try run(
                 "SELECT device_row, count(*), sum(size), min(expires_at) FROM envelopes WHERE expires_at <= ? GROUP BY device_row",
                 [.integer(now)])
@@ -434,7 +434,7 @@ public final class SQLiteRelayStore: RelayStore {
     public func revoke(userId: String, now: Int64) throws -> Int {
         try transaction {
             guard try !run("SELECT 1 FROM users WHERE id = ?", [.text(userId)]).isEmpty else {
-                throw RelayFailure(.notFound, "no user \(userId)")
+                throw RelayError.userNotFound(userId)
             }
             let devices = try run(
                 "SELECT row_id FROM devices WHERE user_id = ? AND revoked_at IS NULL", [.text(userId)]
