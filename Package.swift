@@ -28,6 +28,8 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
+        // Linux epoll and eventfd headers, which the Glibc module leaves out (part of libc, nothing to link).
+        .systemLibrary(name: "CEpoll"),
 
         // Pure layers: no I/O.
         .target(name: "RatsboteCrypto", dependencies: ["CSodium"]),
@@ -37,7 +39,7 @@ let package = Package(
 
         // Shared infrastructure: logging, argument parsing, localisation, sockets.
         .target(name: "RatsboteSupport"),
-        .target(name: "RatsboteNet", dependencies: ["RatsboteSupport", "RatsboteNoise", "RatsboteWire"]),
+        .target(name: "RatsboteNet", dependencies: ["CEpoll", "RatsboteSupport", "RatsboteNoise", "RatsboteWire"]),
         .target(name: "RatsboteStorage", dependencies: ["CSQLite"]),
 
         // Relay and client libraries.
