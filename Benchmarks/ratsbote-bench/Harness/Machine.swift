@@ -1,0 +1,22 @@
+import Foundation
+
+/// The facts about this run that BENCHMARKS.md records beside the figures.
+enum Machine {
+    /// One line: date, cores, CPU model and the command line.
+    static func description(arguments: [String]) -> String {
+        let date = ISO8601DateFormatter().string(from: Date())
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return "date \(date), \(cores) cores, CPU \(cpuModel()), command: \(arguments.joined(separator: " "))"
+    }
+
+    /// The first `model name` in /proc/cpuinfo, or "unknown" where it is missing.
+    static func cpuModel() -> String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+        for line in info.split(separator: "\n") where line.hasPrefix("model name") {
+            if let colon = line.firstIndex(of: ":") {
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return "unknown"
+    }
+}
