@@ -17,6 +17,7 @@ if options.helpRequested {
 }
 
 var registry = CaseRegistry()
+registry.addHarnessCases()
 registry.addCryptoCases()
 
 if options.list {

@@ -6,7 +6,14 @@ enum Machine {
     static func description(arguments: [String]) -> String {
         let date = ISO8601DateFormatter().string(from: Date())
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        return "date \(date), \(cores) cores, CPU \(cpuModel()), command: \(arguments.joined(separator: " "))"
+        return "date \(date), \(cores) cores, CPU \(cpuModel()), load average \(loadAverage()), "
+            + "command: \(arguments.joined(separator: " "))"
+    }
+
+    /// The 1-minute load average from /proc/loadavg, which shows whether other work shared the cores.
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").first.map(String.init) ?? "unknown"
     }
 
     /// The first `model name` in /proc/cpuinfo, or "unknown" where it is missing.

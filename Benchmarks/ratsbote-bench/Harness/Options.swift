@@ -10,9 +10,9 @@ struct Options {
 
           --filter NAME      run only cases whose name contains NAME (repeatable; default: all)
           --json FILE        also write the results to FILE as a JSON array, one object per case
-          --runs N           timed batches per side and case (default 11); slow cases run fewer,
+          --runs N           timed batches per side and case (default 31); slow cases run fewer,
                              but never fewer than 5 or N, whichever is smaller
-          --batch-ms MS      minimum length of one timed batch in milliseconds (default 20)
+          --batch-ms MS      minimum length of one timed batch in milliseconds (default 5)
           --case-seconds S   time budget of one case's timed batches in seconds (default 4)
           --list             print the case names and exit
           --help             print this help and exit

@@ -1,11 +1,11 @@
 /// How long and how often the runner measures.
 struct RunSettings {
     /// The number of timed batches per side; fewer when a case would exceed `caseNanoseconds`.
-    var runs = 11
+    var runs = 31
     /// The fewest timed batches per side, even for slow cases.
     var minimumRuns = 5
     /// A batch repeats the operation until it lasts at least this long.
-    var batchNanoseconds: UInt64 = 20_000_000
+    var batchNanoseconds: UInt64 = 5_000_000
     /// The time budget of the timed batches of one case, both sides together.
     var caseNanoseconds: UInt64 = 4_000_000_000
 }
@@ -18,7 +18,8 @@ struct CaseResult {
     let swift: Double?
     /// The C figure in `unit`, or nil when the case has no C twin.
     let c: Double?
-    /// The Swift median time over the C median time.
+    /// Swift time over C time: the median over the rounds of the Swift batch time divided by the
+    /// C batch time of the same round.
     let ratio: Double?
     let target: Double?
     /// Timed batches per side.
@@ -93,7 +94,13 @@ struct Runner {
         let swiftSummary = workloads.swift != nil ? summaries[0] : nil
         let cSummary = workloads.c != nil ? summaries[summaries.count - 1] : nil
         var ratio: Double?
-        if let swiftSummary, let cSummary { ratio = swiftSummary.median / cSummary.median }
+        if workloads.swift != nil, workloads.c != nil {
+            // The two batches of one round ran back to back under nearly the same machine load,
+            // so the median of the per-round ratios resists load changes better than the ratio of
+            // the two medians does.
+            let perRound = zip(samples[0], samples[1]).map { swiftTime, cTime in swiftTime / cTime }
+            ratio = Summary(nanosecondsPerOperation: perRound).median
+        }
         let peak = { (present: Bool, index: Int) -> Int? in
             benchmark.measuresMemory && present ? peaks[index] : nil
         }
