@@ -26,6 +26,10 @@ public final class SecureBytes: @unchecked Sendable {
     public let count: Int
     private let storage: Storage
 
+    /// Test hook: called from `deinit` with the whole allocation after it has been wiped and
+    /// before it is freed. Only tests set it, before the last reference goes away.
+    nonisolated(unsafe) var releaseInspector: ((UnsafeRawBufferPointer) -> Void)?
+
     /// Allocates `count` bytes and lets `initializer` fill them.
     ///
     /// - Parameters:
@@ -87,15 +91,23 @@ public final class SecureBytes: @unchecked Sendable {
     }
 
     deinit {
-        Self.release(pointer, size: Swift.max(count, 1), storage: storage)
+        Self.release(pointer, size: Swift.max(count, 1), storage: storage, inspector: releaseInspector)
     }
 
-    private static func release(_ pointer: UnsafeMutableRawPointer, size: Int, storage: Storage) {
+    /// Wipes and frees an allocation.
+    ///
+    /// Guarded memory is wiped here as well, although `sodium_free` wipes it again, so that the
+    /// wipe does not depend on libsodium internals and tests can observe it through `inspector`.
+    private static func release(
+        _ pointer: UnsafeMutableRawPointer, size: Int, storage: Storage,
+        inspector: ((UnsafeRawBufferPointer) -> Void)? = nil
+    ) {
+        sodium_memzero(pointer, size)
+        inspector?(UnsafeRawBufferPointer(start: pointer, count: size))
         switch storage {
         case .guarded:
             sodium_free(pointer)
         case .wiped:
-            sodium_memzero(pointer, size)
             pointer.deallocate()
         }
     }
