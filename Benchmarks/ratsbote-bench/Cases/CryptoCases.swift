@@ -143,22 +143,34 @@ extension CaseRegistry {
     }
 
     private mutating func addSecretStreamCases() {
-        // 256 MiB as 4096 chunks of 64 KiB; both sides reuse one chunk buffer, so memory stays flat.
-        let chunkByteCount = 64 * 1024
-        let chunkCount: UInt64 = 4096
-        let unit = FigureUnit.megabytesPerSecond(bytesPerOperation: chunkByteCount * Int(chunkCount))
-        let pending = "pending: SecretStream API"
+        // 256 MiB as 4096 chunks of 64 KiB through the caller-buffer API; both sides reuse one
+        // chunk buffer, so memory stays flat.
+        let chunkByteCount = SecretStream.chunkByteCount
+        let chunkCount = 4096
+        let unit = FigureUnit.megabytesPerSecond(bytesPerOperation: chunkByteCount * chunkCount)
 
         add("secretstream.push.256MiB", unit: unit, measuresMemory: true) {
             let fixture = try CFixture(caseName: "secretstream.push.256MiB", messageByteCount: chunkByteCount)
-            // TODO: add the Swift side once RatsboteCrypto has SecretStream.
+            let buffers = StreamBuffers(chunkByteCount: chunkByteCount)
             return PairedWorkloads(
-                swift: nil, c: fixture.timed { csb_secretstream_push($0, $1, chunkCount) }, note: pending)
+                swift: .timed { n in
+                    for _ in 0..<n {
+                        let encryptor = SecretStream.Encryptor(key: buffers.key)
+                        for index in 0..<chunkCount {
+                            _ = try encryptor.push(
+                                UnsafeRawBufferPointer(buffers.plaintext), isFinal: index == chunkCount - 1,
+                                into: buffers.ciphertext)
+                        }
+                    }
+                },
+                c: fixture.timed { csb_secretstream_push($0, $1, UInt64(chunkCount)) })
         }
         add("secretstream.pull.256MiB", unit: unit, measuresMemory: true) {
             let fixture = try CFixture(caseName: "secretstream.pull.256MiB", messageByteCount: chunkByteCount)
+            let buffers = StreamBuffers(chunkByteCount: chunkByteCount)
             return PairedWorkloads(
-                swift: nil, c: fixture.selfTimed { csb_secretstream_pull($0, $1, chunkCount) }, note: pending)
+                swift: .selfTimed { n in try buffers.pullStreams(n, chunkCount: chunkCount) },
+                c: fixture.selfTimed { csb_secretstream_pull($0, $1, UInt64(chunkCount)) })
         }
     }
 
@@ -209,5 +221,50 @@ private final class AEADInputs {
         fixture = try CFixture(caseName: caseName, messageByteCount: size)
         message = Random.bytes(count: size)
         ciphertext = try XChaCha20Poly1305.seal(message, using: key, nonce: nonce)
+    }
+}
+
+/// A key and one reused plaintext, ciphertext and output chunk for the secretstream cases.
+private final class StreamBuffers {
+    let key = SymmetricKey.generate()
+    let plaintext: UnsafeMutableRawBufferPointer
+    let ciphertext: UnsafeMutableRawBufferPointer
+    let output: UnsafeMutableRawBufferPointer
+
+    init(chunkByteCount: Int) {
+        plaintext = .allocate(byteCount: chunkByteCount, alignment: 16)
+        ciphertext = .allocate(byteCount: chunkByteCount + SecretStream.overheadByteCount, alignment: 16)
+        output = .allocate(byteCount: chunkByteCount, alignment: 16)
+        Random.fill(plaintext)
+    }
+
+    deinit {
+        plaintext.deallocate()
+        ciphertext.deallocate()
+        output.deallocate()
+    }
+
+    /// Decrypts `streams` whole streams, pushing each chunk untimed just before it is pulled, and
+    /// returns the nanoseconds spent in the decryptor alone.
+    func pullStreams(_ streams: Int, chunkCount: Int) throws -> UInt64 {
+        var elapsed: UInt64 = 0
+        for _ in 0..<streams {
+            let encryptor = SecretStream.Encryptor(key: key)
+            var start = monotonicNanoseconds()
+            let decryptor = try SecretStream.Decryptor(key: key, header: encryptor.header)
+            elapsed += monotonicNanoseconds() - start
+            for index in 0..<chunkCount {
+                let isFinal = index == chunkCount - 1
+                let written = try encryptor.push(UnsafeRawBufferPointer(plaintext), isFinal: isFinal, into: ciphertext)
+                start = monotonicNanoseconds()
+                let result = try decryptor.pull(UnsafeRawBufferPointer(rebasing: ciphertext[0..<written]), into: output)
+                elapsed += monotonicNanoseconds() - start
+                guard result.isFinal == isFinal else {
+                    throw BenchmarkFailure(caseName: "secretstream.pull.256MiB", reason: "final tag in the wrong chunk")
+                }
+            }
+            try decryptor.finish()
+        }
+        return elapsed
     }
 }
