@@ -30,9 +30,15 @@ struct csb_fixture {
     char passphrase[24];
 };
 
-uint64_t csb_monotonic_ns(void) {
+static clockid_t csb_clock = CLOCK_MONOTONIC;
+
+void csb_use_thread_cpu_clock(int enabled) {
+    csb_clock = enabled ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
+}
+
+uint64_t csb_now_ns(void) {
     struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(csb_clock, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
@@ -342,9 +348,9 @@ int64_t csb_secretstream_pull(csb_fixture *f, uint64_t iterations, uint64_t chun
     uint64_t elapsed = 0;
     for (uint64_t i = 0; i < iterations; i++) {
         crypto_secretstream_xchacha20poly1305_init_push(&push_state, header, f->aead_key);
-        uint64_t start = csb_monotonic_ns();
+        uint64_t start = csb_now_ns();
         int rc = crypto_secretstream_xchacha20poly1305_init_pull(&pull_state, header, f->aead_key);
-        elapsed += csb_monotonic_ns() - start;
+        elapsed += csb_now_ns() - start;
         if (rc != 0) {
             return -1;
         }
@@ -355,10 +361,10 @@ int64_t csb_secretstream_pull(csb_fixture *f, uint64_t iterations, uint64_t chun
                 return -1;
             }
             unsigned char tag = 0;
-            start = csb_monotonic_ns();
+            start = csb_now_ns();
             rc = crypto_secretstream_xchacha20poly1305_pull(&pull_state, f->output, NULL, &tag, f->stream_ciphertext,
                                                             chunk_bytes, NULL, 0);
-            elapsed += csb_monotonic_ns() - start;
+            elapsed += csb_now_ns() - start;
             if (rc != 0 || tag != expected_tag) {
                 return -1;
             }
@@ -367,4 +373,19 @@ int64_t csb_secretstream_pull(csb_fixture *f, uint64_t iterations, uint64_t chun
     sodium_memzero(&push_state, sizeof push_state);
     sodium_memzero(&pull_state, sizeof pull_state);
     return (int64_t)elapsed;
+}
+
+// MARK: - Diagnostics
+
+int64_t csb_malloc_free(csb_fixture *f, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char *p = malloc(f->message_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+        if (p == NULL) {
+            return -1;
+        }
+        // Without this the compiler may remove the unused malloc and free pair.
+        __asm__ volatile("" : : "r"(p) : "memory");
+        free(p);
+    }
+    return 0;
 }

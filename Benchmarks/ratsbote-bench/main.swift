@@ -19,6 +19,7 @@ if options.helpRequested {
 var registry = CaseRegistry()
 registry.addHarnessCases()
 registry.addCryptoCases()
+registry.addDiagnosticCases()
 
 if options.list {
     for benchmark in registry.cases { print(benchmark.name) }
@@ -32,7 +33,8 @@ guard !selected.isEmpty else {
     exit(2)
 }
 
-print(Machine.description(arguments: CommandLine.arguments))
+options.clock.activate()
+print(Machine.description(arguments: CommandLine.arguments, clock: options.clock))
 print(Report.header())
 let runner = Runner(settings: options.settings)
 var results: [CaseResult] = []

@@ -22,8 +22,15 @@ csb_fixture *csb_fixture_create(size_t message_bytes);
 /// Frees a fixture and wipes its key material.
 void csb_fixture_destroy(csb_fixture *fixture);
 
-/// Reads CLOCK_MONOTONIC in nanoseconds.
-uint64_t csb_monotonic_ns(void);
+/// Reads the benchmark clock in nanoseconds: CLOCK_MONOTONIC unless
+/// csb_use_thread_cpu_clock(1) was called. Both the Swift harness and the self-timed C functions
+/// read this clock, so both sides always measure with the same one.
+uint64_t csb_now_ns(void);
+
+/// Switches the benchmark clock to CLOCK_THREAD_CPUTIME_ID (nonzero) or back to CLOCK_MONOTONIC
+/// (zero). CPU time leaves out the time this thread waited for a core, which matters when other
+/// work shares the machine; call it before the first case, from the thread that runs the cases.
+void csb_use_thread_cpu_clock(int enabled);
 
 // Sealed box (crypto_box_seal): the output is malloc'ed per call, as the Swift API returns a
 // fresh array.
@@ -65,3 +72,9 @@ int64_t csb_argon2id_interactive(csb_fixture *fixture, uint64_t iterations);
 // untimed and returns the nanoseconds spent in pull alone, so memory stays flat.
 int64_t csb_secretstream_push(csb_fixture *fixture, uint64_t iterations, uint64_t chunk_count);
 int64_t csb_secretstream_pull(csb_fixture *fixture, uint64_t iterations, uint64_t chunk_count);
+
+// Diagnostics that explain a Swift/C gap rather than measure a Ratsbote operation.
+
+/// malloc and free of `message_bytes + 16` bytes, the allocation behind an array-returning
+/// 1 KiB encrypt, with nothing else.
+int64_t csb_malloc_free(csb_fixture *fixture, uint64_t iterations);

@@ -1,15 +1,25 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CSodiumBench
 
-/// Reads CLOCK_MONOTONIC in nanoseconds, unaffected by changes to the wall clock.
+/// Reads the benchmark clock in nanoseconds (CLOCK_MONOTONIC by default, see `--clock`).
+///
+/// The clock lives in the C target so that the Swift harness and the self-timed C functions can
+/// never disagree about which clock they read.
 @inline(__always)
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+func clockNanoseconds() -> UInt64 {
+    csb_now_ns()
+}
+
+/// The clock the batches are timed with.
+enum BenchmarkClock: String {
+    /// CLOCK_MONOTONIC: elapsed time, including time spent waiting for a core.
+    case monotonic
+    /// CLOCK_THREAD_CPUTIME_ID: CPU time of the running thread only, for machines shared with other work.
+    case threadCPU = "thread-cpu"
+
+    /// Makes this clock the one that `clockNanoseconds()` and the C side read.
+    func activate() {
+        csb_use_thread_cpu_clock(self == .threadCPU ? 1 : 0)
+    }
 }
 
 /// Keeps a value alive and opaque to the optimiser, so the work that produced it is not removed.

@@ -2,11 +2,11 @@ import Foundation
 
 /// The facts about this run that BENCHMARKS.md records beside the figures.
 enum Machine {
-    /// One line: date, cores, CPU model and the command line.
-    static func description(arguments: [String]) -> String {
+    /// One line: date, cores, CPU model, load, clock and the command line.
+    static func description(arguments: [String], clock: BenchmarkClock) -> String {
         let date = ISO8601DateFormatter().string(from: Date())
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        return "date \(date), \(cores) cores, CPU \(cpuModel()), load average \(loadAverage()), "
+        return "date \(date), \(cores) cores, CPU \(cpuModel()), load average \(loadAverage()), clock \(clock.rawValue), "
             + "command: \(arguments.joined(separator: " "))"
     }
 

@@ -3,10 +3,12 @@ struct Options {
     var filters: [String] = []
     var jsonPath: String?
     var list = false
+    var clock = BenchmarkClock.monotonic
     var settings = RunSettings()
 
     static let usage = """
-        usage: ratsbote-bench [--filter NAME]... [--json FILE] [--runs N] [--batch-ms MS] [--case-seconds S] [--list]
+        usage: ratsbote-bench [--filter NAME]... [--json FILE] [--runs N] [--batch-ms MS] [--case-seconds S]
+                              [--clock monotonic|thread-cpu] [--list]
 
           --filter NAME      run only cases whose name contains NAME (repeatable; default: all)
           --json FILE        also write the results to FILE as a JSON array, one object per case
@@ -14,6 +16,8 @@ struct Options {
                              but never fewer than 5 or N, whichever is smaller
           --batch-ms MS      minimum length of one timed batch in milliseconds (default 5)
           --case-seconds S   time budget of one case's timed batches in seconds (default 4)
+          --clock CLOCK      monotonic (default): elapsed time; thread-cpu: CPU time of the
+                             benchmark thread, which leaves out waits for a busy core
           --list             print the case names and exit
           --help             print this help and exit
         """
@@ -46,6 +50,12 @@ struct Options {
                 settings.batchNanoseconds = UInt64(try Self.positiveInteger(for: argument, from: &remaining)) * 1_000_000
             case "--case-seconds":
                 settings.caseNanoseconds = UInt64(try Self.positiveInteger(for: argument, from: &remaining)) * 1_000_000_000
+            case "--clock":
+                let name = try Self.value(for: argument, from: &remaining)
+                guard let clock = BenchmarkClock(rawValue: name) else {
+                    throw UsageError(description: "--clock must be monotonic or thread-cpu, got '\(name)'")
+                }
+                self.clock = clock
             default:
                 throw UsageError(description: "unknown argument '\(argument)'; run ratsbote-bench --help for the options")
             }
