@@ -1,7 +1,6 @@
 import CSodiumBench
 import RatsboteCrypto
 
-
 extension CaseRegistry {
     /// Registers cases that isolate one cost behind a Swift/C gap; they have no target.
     mutating func addDiagnosticCases() {
