@@ -29,7 +29,7 @@ uint64_t csb_now_ns(void);
 
 /// Switches the benchmark clock to CLOCK_THREAD_CPUTIME_ID (nonzero) or back to CLOCK_MONOTONIC
 /// (zero). CPU time leaves out the time this thread waited for a core, which matters when other
-/// work shares the machine; call it before the first case, from the thread that runs the cases.
+/// work shares the machine. Call it before the first case, from the thread that runs the cases.
 void csb_use_thread_cpu_clock(int enabled);
 
 // Sealed box (crypto_box_seal): the output is malloc'ed per call, as the Swift API returns a
@@ -46,8 +46,8 @@ int64_t csb_sign_verify_detached(csb_fixture *fixture, uint64_t iterations);
 int64_t csb_x25519_keygen(csb_fixture *fixture, uint64_t iterations);
 int64_t csb_x25519_agree(csb_fixture *fixture, uint64_t iterations);
 
-// XChaCha20-Poly1305-IETF. The `_alloc` forms malloc the output per call (the Swift API that
-// returns an array); the `_into` forms write into the fixture's buffer (the caller-buffer API).
+// XChaCha20-Poly1305-IETF. The `_alloc` forms malloc the output per call, like the Swift API that
+// returns an array. The `_into` forms write into the fixture's buffer, like the caller-buffer API.
 int64_t csb_xchacha_encrypt_alloc(csb_fixture *fixture, uint64_t iterations);
 int64_t csb_xchacha_decrypt_alloc(csb_fixture *fixture, uint64_t iterations);
 int64_t csb_xchacha_encrypt_into(csb_fixture *fixture, uint64_t iterations);

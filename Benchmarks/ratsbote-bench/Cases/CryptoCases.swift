@@ -1,5 +1,5 @@
 // The crypto hot-path cases: each Swift call through RatsboteCrypto beside the same libsodium
-// call in C. Where the Swift API returns a fresh array, the C side mallocs its output; where the
+// call in C. Where the Swift API returns a fresh array, the C side mallocs its output. Where the
 // Swift API keeps a secret in guarded or wiped memory, the C side allocates the same kind.
 
 import CSodiumBench
@@ -84,7 +84,7 @@ extension CaseRegistry {
     /// Encrypt and decrypt through the array-returning API and through the caller-buffer API.
     private mutating func addAEADCases(messageByteCount size: Int) {
         let label = size % 1024 == 0 ? "\(size / 1024)KiB" : "\(size)B"
-        // Per-call overhead weighs most on small messages, so the issue allows 1 KiB a looser target.
+        // Per-call overhead weighs most on small messages, so the 1 KiB cases get the looser target of 1.10.
         let target = size <= 1024 ? 1.10 : CaseRegistry.defaultTarget
         let unit = FigureUnit.megabytesPerSecond(bytesPerOperation: size)
         let tag = XChaCha20Poly1305.tagByteCount

@@ -1,7 +1,7 @@
-// The case registry: a case is a name, a unit and a factory that builds its Swift and C
-// workloads; custom cases (for example relay load) measure themselves and return their results.
+// The case registry. A case is a name, a unit and a factory that builds its Swift and C
+// workloads. Custom cases (for example relay load) measure themselves and return their results.
 
-/// How a case's figure is expressed.
+/// The unit of a case's figure.
 enum FigureUnit: Equatable {
     /// Operations per second.
     case operationsPerSecond
@@ -29,10 +29,10 @@ enum FigureUnit: Equatable {
 
 /// One side of a case: runs a given number of operations and returns the nanoseconds they took.
 struct Workload {
-    /// Runs `iterations` operations and returns the elapsed monotonic nanoseconds.
+    /// Runs `iterations` operations and returns the elapsed nanoseconds on the benchmark clock.
     let run: (_ iterations: Int) throws -> UInt64
 
-    /// A workload that the harness times around the whole batch.
+    /// Makes a workload that the harness times around the whole batch.
     static func timed(_ body: @escaping (_ iterations: Int) throws -> Void) -> Workload {
         Workload { iterations in
             let start = clockNanoseconds()
@@ -41,7 +41,7 @@ struct Workload {
         }
     }
 
-    /// A workload that times only part of its own work (for example pull without the push that
+    /// Makes a workload that times only part of its own work (for example pull without the push that
     /// feeds it) and returns the nanoseconds it measured.
     static func selfTimed(_ body: @escaping (_ iterations: Int) throws -> UInt64) -> Workload {
         Workload(run: body)
@@ -60,7 +60,7 @@ struct PairedWorkloads {
 
 /// A registered case.
 struct BenchmarkCase {
-    /// How the case produces results.
+    /// The way the case produces results.
     enum Kind {
         /// Swift and C batches timed by the harness, alternating within one run.
         case paired(prepare: () throws -> PairedWorkloads)
@@ -78,7 +78,7 @@ struct BenchmarkCase {
     let kind: Kind
 }
 
-/// The ordered list of cases the runner knows.
+/// The ordered list of registered cases.
 struct CaseRegistry {
     private(set) var cases: [BenchmarkCase] = []
 
@@ -104,7 +104,7 @@ struct CaseRegistry {
         cases.append(BenchmarkCase(name: name, unit: unit, target: target, measuresMemory: false, kind: .custom(run: run)))
     }
 
-    /// The cases whose names contain any of `filters`, or all cases when `filters` is empty.
+    /// Returns the cases whose names contain any of `filters`, or all cases when `filters` is empty.
     func selected(by filters: [String]) -> [BenchmarkCase] {
         guard !filters.isEmpty else { return cases }
         return cases.filter { benchmark in filters.contains { benchmark.name.contains($0) } }

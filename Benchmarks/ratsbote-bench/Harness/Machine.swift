@@ -2,7 +2,7 @@ import Foundation
 
 /// The facts about this run that BENCHMARKS.md records beside the figures.
 enum Machine {
-    /// One line: date, cores, CPU model, load, clock and the command line.
+    /// Returns one line with the date, cores, CPU model, load, clock and command line.
     static func description(arguments: [String], clock: BenchmarkClock) -> String {
         let date = ISO8601DateFormatter().string(from: Date())
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -10,13 +10,13 @@ enum Machine {
             + "command: \(arguments.joined(separator: " "))"
     }
 
-    /// The 1-minute load average from /proc/loadavg, which shows whether other work shared the cores.
+    /// Reads the 1-minute load average from /proc/loadavg, which shows whether other work shared the cores.
     static func loadAverage() -> String {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
         return text.split(separator: " ").first.map(String.init) ?? "unknown"
     }
 
-    /// The first `model name` in /proc/cpuinfo, or "unknown" where it is missing.
+    /// Returns the first `model name` in /proc/cpuinfo, or "unknown" where it is missing.
     static func cpuModel() -> String {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
         for line in info.split(separator: "\n") where line.hasPrefix("model name") {

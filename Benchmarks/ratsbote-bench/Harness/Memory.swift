@@ -19,7 +19,7 @@ enum PeakMemory {
         }
     }
 
-    /// The peak resident set size in bytes since the last reset: VmHWM from /proc/self/status,
+    /// Returns the peak resident set size in bytes since the last reset: VmHWM from /proc/self/status,
     /// or getrusage's ru_maxrss where /proc is missing.
     static func peakBytes() -> Int {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {

@@ -27,7 +27,7 @@ struct Options {
         let description: String
     }
 
-    /// Whether the arguments asked for help.
+    /// Whether the arguments requested help.
     private(set) var helpRequested = false
 
     /// Parses the arguments after the program name.

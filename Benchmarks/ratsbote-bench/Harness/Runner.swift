@@ -68,8 +68,8 @@ struct Runner {
             throw BenchmarkFailure(caseName: benchmark.name, reason: "neither a Swift nor a C workload")
         }
 
-        // One operation each warms caches and checks that both sides work; calibration on the
-        // first side then sizes the batch, and the same batch size is used for both sides.
+        // One operation each warms caches and checks that both sides work. Calibration on the
+        // first side then sizes the batch, and both sides use that batch size.
         for side in sides { _ = try side.run(1) }
         let (iterations, batchEstimate) = try calibrate(sides[0])
         for side in sides.dropFirst() { _ = try side.run(iterations) }
