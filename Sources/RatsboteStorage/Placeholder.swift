@@ -1,1 +1,0 @@
-// RatsboteStorage: placeholder until its first file lands.

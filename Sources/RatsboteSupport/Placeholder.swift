@@ -1,1 +1,0 @@
-// RatsboteSupport: placeholder until its first file lands.

@@ -1,1 +1,0 @@
-// RatsboteWire: placeholder until its first file lands.
