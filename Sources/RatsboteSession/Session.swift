@@ -1,5 +1,6 @@
 import Foundation
 import RatsboteCrypto
+import RatsboteWire
 
 /// One Double Ratchet session between two devices, as a value.
 ///
@@ -12,7 +13,7 @@ import RatsboteCrypto
 /// ``X3DH/respond(localIdentity:signedPrekey:oneTimePrekey:message:using:)``.
 public struct Session: Sendable {
     /// The algorithms of this session.
-    public let suite: CipherSuite
+    public let suite: Suite
     /// This device's Ed25519 identity key.
     public let localIdentityKey: Ed25519PublicKey
     /// The peer device's Ed25519 identity key, authenticated by X3DH.
@@ -273,7 +274,7 @@ public struct Session: Sendable {
     ) throws -> [UInt8] {
         let (key, nonce) = try KeyDerivation.messageKeyAndNonce(messageKey: messageKey)
         var ad = associatedData
-        var writer = SessionWriter(capacity: 48)
+        var writer = WireWriter(reservingCapacity: 48)
         header.encode(into: &writer)
         ad.append(contentsOf: writer.bytes)
         return try XChaCha20Poly1305.seal(plaintext, using: key, nonce: nonce, authenticating: ad)

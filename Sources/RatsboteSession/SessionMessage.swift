@@ -1,9 +1,10 @@
 import RatsboteCrypto
+import RatsboteWire
 
 /// The cleartext header of a Double Ratchet message; it is authenticated as associated data.
 public struct MessageHeader: Sendable, Equatable {
     /// The algorithms of the ratchet key and the ciphertext.
-    public let suite: CipherSuite
+    public let suite: Suite
     /// The sender's current ratchet public key.
     public let ratchetKey: X25519PublicKey
     /// The number of messages in the sender's previous sending chain (`PN`).
@@ -12,33 +13,32 @@ public struct MessageHeader: Sendable, Equatable {
     public let messageNumber: UInt32
 
     /// Creates a header.
-    public init(suite: CipherSuite, ratchetKey: X25519PublicKey, previousChainLength: UInt32, messageNumber: UInt32) {
+    public init(suite: Suite, ratchetKey: X25519PublicKey, previousChainLength: UInt32, messageNumber: UInt32) {
         self.suite = suite
         self.ratchetKey = ratchetKey
         self.previousChainLength = previousChainLength
         self.messageNumber = messageNumber
     }
 
-    func encode(into writer: inout SessionWriter) {
-        writer.u16(suite.rawValue)
-        writer.opaque(ratchetKey.rawRepresentation)
-        writer.u32(previousChainLength)
-        writer.u32(messageNumber)
+    func encode(into writer: inout WireWriter) {
+        writer.writeUInt16(suite.rawValue)
+        writer.writeFixed(ratchetKey.rawRepresentation)
+        writer.writeUInt32(previousChainLength)
+        writer.writeUInt32(messageNumber)
     }
 
     /// The header's encoding, which is part of the AEAD associated data.
     func encoded() -> [UInt8] {
-        var writer = SessionWriter(capacity: 48)
+        var writer = WireWriter(reservingCapacity: 48)
         encode(into: &writer)
         return writer.bytes
     }
 
-    static func decode(from reader: inout SessionReader) throws -> MessageHeader {
-        let suite = try CipherSuite.decode(try reader.u16("suite"))
-        let key = try X25519PublicKey(
-            rawRepresentation: try reader.fixedOpaque("ratchetKey", count: suite.publicKeyByteCount))
-        let previous = try reader.u32("previousChainLength")
-        let number = try reader.u32("messageNumber")
+    static func decode(from reader: inout WireReader) throws -> MessageHeader {
+        let suite = try reader.readSuite()
+        let key = try reader.readX25519PublicKey("ratchetKey", suite: suite)
+        let previous = try reader.readUInt32("previousChainLength")
+        let number = try reader.readUInt32("messageNumber")
         return MessageHeader(suite: suite, ratchetKey: key, previousChainLength: previous, messageNumber: number)
     }
 }
@@ -56,16 +56,18 @@ public struct RatchetMessage: Sendable, Equatable {
         self.ciphertext = ciphertext
     }
 
-    func encode(into writer: inout SessionWriter) {
+    func encode(into writer: inout WireWriter) {
         header.encode(into: &writer)
-        writer.opaque(ciphertext)
+        writer.writeVariable(ciphertext)
     }
 
-    static func decode(from reader: inout SessionReader) throws -> RatchetMessage {
+    static func decode(from reader: inout WireReader) throws -> RatchetMessage {
         let header = try MessageHeader.decode(from: &reader)
-        let ciphertext = try reader.opaque("ciphertext", maximum: SessionLimits.maximumCiphertextByteCount)
+        let ciphertext = try reader.readVariable("ciphertext", maximum: SessionLimits.maximumCiphertextByteCount)
         guard ciphertext.count >= XChaCha20Poly1305.tagByteCount else {
-            throw reader.error("ciphertext", "length \(ciphertext.count) is shorter than the 16-byte tag")
+            throw SessionError.malformed(
+                structure: reader.structure, field: "ciphertext",
+                reason: "length \(ciphertext.count) is shorter than the 16-byte tag")
         }
         return RatchetMessage(header: header, ciphertext: ciphertext)
     }
@@ -77,7 +79,7 @@ public struct RatchetMessage: Sendable, Equatable {
 /// responder can build the session from whichever of them arrives first.
 public struct PreKeyMessage: Sendable, Equatable {
     /// The suite of X3DH and of the inner message.
-    public let suite: CipherSuite
+    public let suite: Suite
     /// The initiator's Ed25519 identity key.
     public let identityKey: Ed25519PublicKey
     /// The initiator's X3DH ephemeral public key; it also identifies the session on both sides.
@@ -91,7 +93,7 @@ public struct PreKeyMessage: Sendable, Equatable {
 
     /// Creates a PreKey message from its parts.
     public init(
-        suite: CipherSuite, identityKey: Ed25519PublicKey, baseKey: X25519PublicKey, signedPrekeyID: UInt32,
+        suite: Suite, identityKey: Ed25519PublicKey, baseKey: X25519PublicKey, signedPrekeyID: UInt32,
         oneTimePrekeyID: UInt32?, message: RatchetMessage
     ) {
         self.suite = suite
@@ -125,23 +127,19 @@ public enum SessionMessage: Sendable, Equatable {
 
     /// Encodes the message in the layout of `protocol/session.md`.
     public func encode() -> [UInt8] {
-        var writer = SessionWriter(capacity: ratchetMessage.ciphertext.count + 160)
+        var writer = WireWriter(reservingCapacity: ratchetMessage.ciphertext.count + 160)
         switch self {
         case .ratchet(let message):
-            writer.u8(Self.ratchetType)
+            writer.writeUInt8(Self.ratchetType)
             message.encode(into: &writer)
         case .preKey(let message):
-            writer.u8(Self.preKeyType)
-            writer.u16(message.suite.rawValue)
-            writer.opaque(message.identityKey.rawRepresentation)
-            writer.opaque(message.baseKey.rawRepresentation)
-            writer.u32(message.signedPrekeyID)
-            if let id = message.oneTimePrekeyID {
-                writer.u8(1)
-                writer.u32(id)
-            } else {
-                writer.u8(0)
-            }
+            writer.writeUInt8(Self.preKeyType)
+            writer.writeUInt16(message.suite.rawValue)
+            writer.writeFixed(message.identityKey.rawRepresentation)
+            writer.writeFixed(message.baseKey.rawRepresentation)
+            writer.writeUInt32(message.signedPrekeyID)
+            writer.writeFlag(message.oneTimePrekeyID != nil)
+            if let id = message.oneTimePrekeyID { writer.writeUInt32(id) }
             message.message.encode(into: &writer)
         }
         return writer.bytes
@@ -153,32 +151,32 @@ public enum SessionMessage: Sendable, Equatable {
     ///   trailing bytes, non-minimal varint, over-long or wrong-size field, unknown type), or
     ///   ``SessionError/unsupportedSuite(_:)``.
     public static func decode(_ bytes: [UInt8]) throws -> SessionMessage {
-        var reader = SessionReader(bytes, structure: "SessionMessage")
-        let type = try reader.u8("type")
-        let result: SessionMessage
-        switch type {
-        case ratchetType:
-            result = .ratchet(try RatchetMessage.decode(from: &reader))
-        case preKeyType:
-            let suite = try CipherSuite.decode(try reader.u16("suite"))
-            let identity = try Ed25519PublicKey(
-                rawRepresentation: try reader.fixedOpaque("identityKey", count: Ed25519PublicKey.byteCount))
-            let base = try X25519PublicKey(
-                rawRepresentation: try reader.fixedOpaque("baseKey", count: suite.publicKeyByteCount))
-            let signedID = try reader.u32("signedPrekeyID")
-            let oneTimeID: UInt32? = try reader.bool("hasOneTimePrekey") ? try reader.u32("oneTimePrekeyID") : nil
-            let inner = try RatchetMessage.decode(from: &reader)
-            guard inner.header.suite == suite else {
-                throw reader.error("suite", "PreKey suite \(suite.rawValue) differs from header suite \(inner.header.suite.rawValue)")
+        try decodeSessionStructure(bytes, structure: "SessionMessage") { reader in
+            let type = try reader.readUInt8("type")
+            switch type {
+            case ratchetType:
+                return .ratchet(try RatchetMessage.decode(from: &reader))
+            case preKeyType:
+                let suite = try reader.readSuite()
+                let identity = try reader.readEd25519PublicKey("identityKey")
+                let base = try reader.readX25519PublicKey("baseKey", suite: suite)
+                let signedID = try reader.readUInt32("signedPrekeyID")
+                let oneTimeID: UInt32? = try reader.readFlag("hasOneTimePrekey") ? try reader.readUInt32("oneTimePrekeyID") : nil
+                let inner = try RatchetMessage.decode(from: &reader)
+                guard inner.header.suite == suite else {
+                    throw SessionError.malformed(
+                        structure: "SessionMessage", field: "suite",
+                        reason: "PreKey suite \(suite.rawValue) differs from header suite \(inner.header.suite.rawValue)")
+                }
+                return .preKey(
+                    PreKeyMessage(
+                        suite: suite, identityKey: identity, baseKey: base, signedPrekeyID: signedID,
+                        oneTimePrekeyID: oneTimeID, message: inner))
+            default:
+                throw SessionError.malformed(
+                    structure: "SessionMessage", field: "type",
+                    reason: "unknown message type \(type), expected 1 (ratchet) or 2 (PreKey)")
             }
-            result = .preKey(
-                PreKeyMessage(
-                    suite: suite, identityKey: identity, baseKey: base, signedPrekeyID: signedID,
-                    oneTimePrekeyID: oneTimeID, message: inner))
-        default:
-            throw reader.error("type", "unknown message type \(type), expected 1 (ratchet) or 2 (PreKey)")
         }
-        try reader.finish()
-        return result
     }
 }

@@ -1,4 +1,5 @@
 import RatsboteCrypto
+import RatsboteWire
 
 /// The X3DH key agreement that starts a session, following Signal's X3DH specification with
 /// Ed25519 identity keys converted to X25519 for the DH steps.
