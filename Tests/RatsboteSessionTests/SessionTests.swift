@@ -182,41 +182,49 @@ struct DoubleRatchetTests {
         #expect(throws: SessionError.duplicate(messageNumber: 1)) { try conversation.bobReceives(second) }
     }
 
+    /// Flips every bit position of `message` (one at a time) and checks that none changes Bob's state.
+    private func expectForgeriesRejected(_ message: SessionMessage, conversation: inout Conversation) throws {
+        let encoded = message.encode()
+        let before = conversation.bobSession.serialized()
+        var decrypted = 0
+        for index in 1..<encoded.count {
+            guard let forged = try? SessionMessage.decode(flipping(encoded, at: index)) else { continue }
+            decrypted += 1
+            #expect(throws: SessionError.self, "forgery at byte \(index) opened") { try conversation.bobReceives(forged) }
+            #expect(conversation.bobSession.serialized() == before, "state changed after a forgery at byte \(index)")
+        }
+        #expect(decrypted > 0, "every forgery failed to decode, so no decryption was tested")
+    }
+
     @Test func forgedMessagesLeaveStateUnchanged() throws {
         var conversation = try Conversation()
         _ = try conversation.aliceReceives(try conversation.bobSends("reply"))
-        _ = try conversation.aliceSends("skipped, to have a stored key")
-        let genuine = try conversation.aliceSends("genuine")
-        let encoded = genuine.encode()
+        let messages = try (0..<4).map { try conversation.aliceSends("m\($0)") }
+
+        // DH-step path: the first message of Alice's new chain.
+        try expectForgeriesRejected(messages[0], conversation: &conversation)
+        #expect(try conversation.bobReceives(messages[0]) == "m0")
+
+        // Current-chain path with a skipped key in between.
+        try expectForgeriesRejected(messages[2], conversation: &conversation)
+        #expect(try conversation.bobReceives(messages[2]) == "m2")
+
+        // Skipped-key path.
+        try expectForgeriesRejected(messages[1], conversation: &conversation)
+        #expect(try conversation.bobReceives(messages[1]) == "m1")
+
+        // A header with a fresh ratchet key and a copied ciphertext must not commit a DH step.
         let before = conversation.bobSession.serialized()
-
-        // Every single-bit flip in the ciphertext, the tag and the header fields.
-        var forgeries: [[UInt8]] = []
-        for index in 1..<encoded.count { forgeries.append(flipping(encoded, at: index)) }
-        var rejected = 0
-        for forged in forgeries {
-            guard let message = try? SessionMessage.decode(forged) else {
-                rejected += 1
-                continue
-            }
-            #expect(throws: SessionError.self) { try conversation.bobReceives(message) }
-            #expect(conversation.bobSession.serialized() == before, "state changed after a forged message")
-        }
-        #expect(rejected < forgeries.count, "every forgery failed to decode, so no decryption was tested")
-
-        // A header with a fresh ratchet key forces the DH-step path; it must not commit either.
         var mallory = DeterministicKeyPairSource(seed: "mallory")
-        let header = genuine.ratchetMessage.header
+        let header = messages[3].ratchetMessage.header
         let fake = RatchetMessage(
             header: MessageHeader(
                 suite: header.suite, ratchetKey: mallory.nextKeyPair().publicKey, previousChainLength: 5,
                 messageNumber: 3),
-            ciphertext: genuine.ratchetMessage.ciphertext)
+            ciphertext: messages[3].ratchetMessage.ciphertext)
         #expect(throws: SessionError.authenticationFailure) { try conversation.bobReceives(.ratchet(fake)) }
         #expect(conversation.bobSession.serialized() == before)
-
-        // The genuine message still opens afterwards.
-        #expect(try conversation.bobReceives(genuine) == "genuine")
+        #expect(try conversation.bobReceives(messages[3]) == "m3")
     }
 
     @Test func skipBoundPerChainEnforced() throws {
