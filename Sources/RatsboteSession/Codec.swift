@@ -44,7 +44,7 @@ func decodeSessionStructure<T>(
 
 /// The suites the session layer supports.
 enum SuiteSupport {
-    /// The size of a ratchet, prekey or base public key.
+    /// Returns the size of a ratchet, prekey or base public key in `suite`.
     static func publicKeyByteCount(_ suite: Suite) -> Int { 32 }
 
     static func check(_ raw: UInt16) throws -> Suite {

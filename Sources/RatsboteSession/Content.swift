@@ -46,9 +46,9 @@ public struct Note: Sendable, Equatable {
 
 /// A reply to an earlier message in the same thread.
 public struct Reply: Sendable, Equatable {
-    /// The message this one answers.
+    /// The id of the message this reply refers to.
     public var inReplyTo: MessageID
-    /// The thread of the message answered.
+    /// The thread of the message replied to.
     public var threadID: MessageID
     /// The text (at most ``Content/maximumBodyByteCount`` UTF-8 bytes).
     public var body: String
@@ -61,7 +61,7 @@ public struct Reply: Sendable, Equatable {
     }
 }
 
-/// What a session message carries once decrypted: a kind number and that kind's body.
+/// The typed content of a decrypted message: a kind number and that kind's body.
 ///
 /// Extension rule: a new kind gets a new number and never changes the layout of an existing one.
 /// A client that meets a kind it does not know keeps it as ``unknown(kind:body:)``, byte for
@@ -82,7 +82,7 @@ public enum Content: Sendable, Equatable {
     public static let maximumSubjectByteCount = 1024
     /// The largest body in UTF-8 bytes; it leaves room for the other fields below the plaintext limit.
     public static let maximumBodyByteCount = 1_000_000
-    /// The most message ids one receipt lists.
+    /// The maximum number of message ids in one receipt.
     public static let maximumReceiptIDs = 1024
 
     /// The kind number on the wire.

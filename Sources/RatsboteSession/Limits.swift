@@ -2,7 +2,7 @@ import RatsboteCrypto
 
 /// Limits that bound memory and work per session.
 public enum SessionLimits {
-    /// The most message keys one chain may skip (`MAX_SKIP` in the Double Ratchet specification).
+    /// The maximum number of message keys one message may skip in one chain (`MAX_SKIP` in the Double Ratchet specification).
     public static let maximumSkippedPerChain = 1000
     /// The most skipped message keys a session stores in total; the oldest are evicted beyond it.
     public static let maximumSkippedTotal = 2000

@@ -7,10 +7,10 @@ import RatsboteCrypto
 /// Two devices that start a session with each other at the same time each hold two sessions.
 /// Both pick the same one to keep: the session whose X3DH base key is lexicographically
 /// smaller. The tie-break applies only while the local active session still waits for its first
-/// reply; otherwise a new PreKey message means the peer started over (for example after a
-/// reinstall), and its new session becomes active.
+/// reply. Otherwise a new PreKey message means the peer started over (for example after a
+/// reinstall), so its new session becomes active.
 public struct PeerSessions: Sendable {
-    /// How many retired sessions are kept; older ones are dropped.
+    /// The maximum number of retired sessions kept. Older ones are dropped.
     public static let maximumRetired = 4
 
     /// The session used for sending, if any.

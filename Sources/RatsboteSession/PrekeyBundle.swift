@@ -1,7 +1,7 @@
 import RatsboteCrypto
 import RatsboteWire
 
-/// What a device publishes so that others can start a session with it while it is offline.
+/// The public keys a device publishes so that others can start a session with it while it is offline.
 ///
 /// The signed prekey is signed by the identity key over ``signedPrekeyMessage(suite:id:publicKey:)``,
 /// so the relay cannot substitute its own prekey. The one-time prekey is optional: the relay hands
@@ -37,7 +37,7 @@ public struct PrekeyBundle: Sendable, Equatable {
         self.oneTimePrekey = oneTimePrekey?.key
     }
 
-    /// The bytes an identity key signs to vouch for a signed prekey.
+    /// Builds the bytes an identity key signs to vouch for a signed prekey.
     ///
     /// The context string keeps this signature from being valid for any other structure.
     public static func signedPrekeyMessage(suite: Suite, id: UInt32, publicKey: X25519PublicKey) -> [UInt8] {

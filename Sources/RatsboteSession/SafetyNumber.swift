@@ -33,17 +33,16 @@ public enum SafetyNumber {
         return groups.joined(separator: " ")
     }
 
-    /// The 30 digits of one side: six 5-byte chunks of an iterated BLAKE2b, each reduced mod 100000.
+    /// Computes the 30 digits of one side: six 5-byte chunks of an iterated BLAKE2b, each reduced mod 100000.
     static func half(identity: Ed25519PublicKey, user: String) -> String {
         var seed: [UInt8] = [UInt8(version >> 8), UInt8(version & 0xFF)]
         seed += identity.rawRepresentation
         let userBytes = Array(user.utf8)
         seed += [UInt8(userBytes.count >> 8 & 0xFF), UInt8(userBytes.count & 0xFF)] + userBytes
 
-        // BLAKE2b with a 64-byte output accepts these sizes, so the calls cannot fail.
-        var digest = (try? BLAKE2b.hash(seed, outputByteCount: 64)) ?? []
+        var digest = blake2b512(seed)
         for _ in 1..<iterations {
-            digest = (try? BLAKE2b.hash(digest + identity.rawRepresentation, outputByteCount: 64)) ?? []
+            digest = blake2b512(digest + identity.rawRepresentation)
         }
 
         var text = ""
@@ -54,5 +53,11 @@ public enum SafetyNumber {
             text += String(repeating: "0", count: 5 - group.count) + group
         }
         return text
+    }
+
+    /// Hashes `data` with unkeyed BLAKE2b to 64 bytes.
+    private static func blake2b512(_ data: [UInt8]) -> [UInt8] {
+        // BLAKE2b.hash throws only for an output size outside 16...64 or a bad key, and neither can occur here.
+        try! BLAKE2b.hash(data, outputByteCount: 64)
     }
 }

@@ -1,9 +1,9 @@
 import RatsboteCrypto
 import RatsboteWire
 
-/// What a sealed envelope holds: who claims to have sent it, and the session message.
+/// The content of a sealed envelope: the claimed sender and the session message.
 ///
-/// The relay sees only the recipient mailbox and the sealed bytes. The sender's address,
+/// The relay stores only the recipient mailbox and the sealed bytes. The sender's address,
 /// identity key and certificate are inside, so only the recipient learns them.
 ///
 /// - Note: the claim alone proves nothing, because anyone can seal to an envelope key. It counts

@@ -189,7 +189,7 @@ public struct Session: Sendable {
             chainKey: newReceivingChain, from: 0, to: header.messageNumber, ratchetKey: header.ratchetKey)
         let plaintext = try Self.open(message, messageKey: advance.messageKey, associatedData: associatedData)
 
-        // Authenticated: now the new sending chain may be created and everything committed.
+        // The message is authentic, so the new sending chain can be created and everything committed.
         let newSendingKey = keySource.nextKeyPair()
         let sendingSecret: SecureBytes
         do {

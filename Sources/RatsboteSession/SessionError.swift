@@ -19,7 +19,7 @@ public enum SessionError: Error, Equatable, Sendable {
     case invalidSignedPrekeySignature
     /// A key, bundle or message names a suite this implementation does not support.
     case unsupportedSuite(UInt16)
-    /// Bytes could not be decoded; `structure` and `field` name where, `reason` says why.
+    /// Bytes could not be decoded. `structure` and `field` name the location and `reason` the cause.
     case malformed(structure: String, field: String, reason: String)
     /// Serialized session state has a version this implementation cannot read.
     case unsupportedStateVersion(found: UInt8, supported: UInt8)

@@ -27,7 +27,7 @@ public struct MessageHeader: Sendable, Equatable {
         writer.writeUInt32(messageNumber)
     }
 
-    /// The header's encoding, which is part of the AEAD associated data.
+    /// Encodes the header, which is part of the AEAD associated data.
     func encoded() -> [UInt8] {
         var writer = WireWriter(reservingCapacity: 48)
         encode(into: &writer)

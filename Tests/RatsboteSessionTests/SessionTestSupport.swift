@@ -40,7 +40,7 @@ struct Device {
         keySource = DeterministicKeyPairSource(seed: "ratchet \(name)")
     }
 
-    /// The bundle the relay would hand out, with or without a one-time prekey.
+    /// Builds the bundle the relay would hand out, with or without a one-time prekey.
     func bundle(oneTimePrekeyID: UInt32? = 100) -> PrekeyBundle {
         let signature = PrekeyBundle.signPrekey(signedPrekey.publicKey, id: signedPrekeyID, with: identity)
         return PrekeyBundle(
@@ -63,7 +63,7 @@ struct Device {
     }
 }
 
-/// Two devices with an established session: Alice initiated and Bob answered the first message.
+/// Two devices with an established session: Alice initiated it and Bob decrypted her first message.
 struct Conversation {
     var alice = Device("alice")
     var bob = Device("bob")

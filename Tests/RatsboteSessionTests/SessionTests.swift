@@ -261,7 +261,7 @@ struct DoubleRatchetTests {
     @Test func serializationRoundTripMidConversation() throws {
         var conversation = try Conversation()
         _ = try conversation.aliceReceives(try conversation.bobSends("reply"))
-        let held = try (0..<3).map { try conversation.aliceSends("held \($0)") }
+        let delayed = try (0..<3).map { try conversation.aliceSends("delayed \($0)") }
         _ = try conversation.bobReceives(try conversation.aliceSends("latest"))
 
         let aliceBytes = conversation.aliceSession.serialized()
@@ -271,7 +271,7 @@ struct DoubleRatchetTests {
         #expect(conversation.aliceSession.serialized() == aliceBytes)
         #expect(conversation.bobSession.serialized() == bobBytes)
 
-        #expect(try conversation.bobReceives(held[1]) == "held 1")
+        #expect(try conversation.bobReceives(delayed[1]) == "delayed 1")
         #expect(try conversation.aliceReceives(try conversation.bobSends("after restore")) == "after restore")
         #expect(try conversation.bobReceives(try conversation.aliceSends("both ways")) == "both ways")
     }
@@ -432,7 +432,10 @@ struct SafetyNumberTests {
         #expect(atAlice == atBob)
         let groups = atAlice.split(separator: " ")
         #expect(groups.count == 12)
-        #expect(groups.allSatisfy { $0.count == 5 && $0.allSatisfy(\.isNumber) })
+        for group in groups {
+            #expect(group.count == 5, "group \(group) is not five digits long")
+            #expect(group.allSatisfy(\.isNumber), "group \(group) contains a non-digit")
+        }
     }
 
     @Test func differsForOtherKey() throws {

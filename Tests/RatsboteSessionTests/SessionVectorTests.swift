@@ -18,7 +18,7 @@ struct RecordingKeyPairSource: KeyPairSource {
 /// Generates `protocol/vectors/session-*.json` and compares them with the files in the repository.
 ///
 /// Set `RATSBOTE_REGENERATE_VECTORS=1` to rewrite the files after an intended change to the wire
-/// format; otherwise any difference fails, so a change to the wire shows up as a change to the vectors.
+/// format. Without it any difference fails, so a change to the wire shows up as a change to the vectors.
 @Suite("Session vectors")
 struct SessionVectorTests {
     static let vectorsFolder = URL(fileURLWithPath: #filePath)
@@ -65,7 +65,7 @@ struct SessionVectorTests {
         ]
     }
 
-    /// A conversation with X3DH (one-time prekey), a DH ratchet step each way, a burst, and one message delivered late.
+    /// Builds a conversation with X3DH (one-time prekey), a DH ratchet step each way, a burst, and one late message.
     static func ratchetVector() throws -> [String: Any] {
         let alice = Device("alice")
         let bob = Device("bob")
@@ -117,7 +117,7 @@ struct SessionVectorTests {
         ]
     }
 
-    /// Content payloads of every kind, and a safety number.
+    /// Builds content payloads of every kind, and a safety number.
     static func contentVector() throws -> [String: Any] {
         let id = try MessageID(bytes: Array(0..<16))
         let thread = try MessageID(bytes: Array(16..<32))
