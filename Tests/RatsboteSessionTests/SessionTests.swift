@@ -434,7 +434,8 @@ struct SafetyNumberTests {
         #expect(groups.count == 12)
         for group in groups {
             #expect(group.count == 5, "group \(group) is not five digits long")
-            #expect(group.allSatisfy(\.isNumber), "group \(group) contains a non-digit")
+            let allDigits = group.allSatisfy { $0.isNumber }
+            #expect(allDigits, "group \(group) contains a non-digit")
         }
     }
 
