@@ -18,7 +18,7 @@ public struct Session: Sendable {
     public let localIdentityKey: Ed25519PublicKey
     /// The peer device's Ed25519 identity key, authenticated by X3DH.
     public let remoteIdentityKey: Ed25519PublicKey
-    /// The initiator's X3DH ephemeral key, the same on both sides; it names the session.
+    /// The initiator's X3DH ephemeral key. Both sides hold the same one, so it names the session.
     public let baseKey: X25519PublicKey
     /// Whether this device started the session with X3DH.
     public let isInitiator: Bool
@@ -34,7 +34,7 @@ public struct Session: Sendable {
     var previousSendingCount: UInt32
     var receivingNumber: UInt32
     var skipped: [SkippedKeyID: SkippedKey]
-    /// Increases with every stored skipped key, so that the oldest can be evicted first.
+    /// The sequence number for the next stored skipped key, which lets the oldest be evicted first.
     var skippedSequence: UInt64
     /// Receiving ratchet keys of earlier chains, newest last, to tell duplicates from forgeries.
     var earlierReceivingKeys: [X25519PublicKey]
@@ -70,14 +70,18 @@ public struct Session: Sendable {
     /// Encrypts `plaintext` with the next message key of the sending chain.
     ///
     /// - Returns: a PreKey message until the peer has replied, a ratchet message afterwards.
-    /// - Throws: ``SessionError/plaintextTooLarge(count:maximum:)``; ``SessionError/noSession``
+    /// - Throws: ``SessionError/plaintextTooLarge(count:maximum:)``, or ``SessionError/noSession``
     ///   when the session has no sending chain (a responder session that never decrypted).
     public mutating func encrypt(_ plaintext: some ContiguousBytes) throws -> SessionMessage {
         let count = plaintext.withUnsafeBytes { $0.count }
         guard count <= SessionLimits.maximumPlaintextByteCount else {
             throw SessionError.plaintextTooLarge(count: count, maximum: SessionLimits.maximumPlaintextByteCount)
         }
-        guard let chainKey = sendingChainKey, sendingNumber < UInt32.max else { throw SessionError.noSession }
+        guard let chainKey = sendingChainKey else { throw SessionError.noSession }
+        guard sendingNumber < UInt32.max else {
+            throw SessionError.malformed(
+                structure: "Session", field: "sendingNumber", reason: "sending chain exhausted; start a new session")
+        }
 
         let (messageKey, nextChainKey) = KeyDerivation.chainStep(chainKey: chainKey)
         let header = MessageHeader(
@@ -126,10 +130,15 @@ public struct Session: Sendable {
         let ratchet = message.ratchetMessage
         let header = ratchet.header
         guard header.suite == suite else { throw SessionError.unsupportedSuite(header.suite.rawValue) }
+        guard header.messageNumber < UInt32.max else {
+            // The receiving counter is set to messageNumber + 1, which must not overflow.
+            throw SessionError.malformed(
+                structure: "MessageHeader", field: "messageNumber", reason: "value 4294967295 is reserved")
+        }
 
         let plaintext: [UInt8]
         let skippedID = SkippedKeyID(ratchetKey: header.ratchetKey.rawRepresentation, messageNumber: header.messageNumber)
-        if let entry = skipped[skippedID] {
+        if !skipped.isEmpty, let entry = skipped[skippedID] {
             plaintext = try Self.open(ratchet, messageKey: entry.messageKey, associatedData: associatedData)
             skipped[skippedID] = nil
         } else if header.ratchetKey == remoteRatchetKey, let chainKey = receivingChainKey {
@@ -273,10 +282,7 @@ public struct Session: Sendable {
         _ plaintext: some ContiguousBytes, messageKey: SecureBytes, header: MessageHeader, associatedData: [UInt8]
     ) throws -> [UInt8] {
         let (key, nonce) = try KeyDerivation.messageKeyAndNonce(messageKey: messageKey)
-        var ad = associatedData
-        var writer = WireWriter(reservingCapacity: 48)
-        header.encode(into: &writer)
-        ad.append(contentsOf: writer.bytes)
+        let ad = authenticatedData(associatedData, header)
         return try XChaCha20Poly1305.seal(plaintext, using: key, nonce: nonce, authenticating: ad)
     }
 
@@ -285,12 +291,19 @@ public struct Session: Sendable {
     /// - Throws: ``SessionError/authenticationFailure``.
     static func open(_ message: RatchetMessage, messageKey: SecureBytes, associatedData: [UInt8]) throws -> [UInt8] {
         let (key, nonce) = try KeyDerivation.messageKeyAndNonce(messageKey: messageKey)
-        var ad = associatedData
-        ad.append(contentsOf: message.header.encoded())
+        let ad = authenticatedData(associatedData, message.header)
         do {
             return try XChaCha20Poly1305.open(message.ciphertext, using: key, nonce: nonce, authenticating: ad)
         } catch {
             throw SessionError.authenticationFailure
         }
+    }
+
+    /// Builds the AEAD associated data `AD ‖ encoded header` in one allocation.
+    private static func authenticatedData(_ associatedData: [UInt8], _ header: MessageHeader) -> [UInt8] {
+        var writer = WireWriter(reservingCapacity: associatedData.count + MessageHeader.maximumEncodedByteCount)
+        writer.writeFixed(associatedData)
+        header.encode(into: &writer)
+        return writer.bytes
     }
 }

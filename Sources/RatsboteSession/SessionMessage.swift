@@ -20,18 +20,14 @@ public struct MessageHeader: Sendable, Equatable {
         self.messageNumber = messageNumber
     }
 
+    /// The size of an encoded suite-1 header: suite, ratchet key and two counters.
+    static let maximumEncodedByteCount = 2 + 32 + 4 + 4
+
     func encode(into writer: inout WireWriter) {
         writer.writeUInt16(suite.rawValue)
         writer.writeFixed(ratchetKey.rawRepresentation)
         writer.writeUInt32(previousChainLength)
         writer.writeUInt32(messageNumber)
-    }
-
-    /// Encodes the header, which is part of the AEAD associated data.
-    func encoded() -> [UInt8] {
-        var writer = WireWriter(reservingCapacity: 48)
-        encode(into: &writer)
-        return writer.bytes
     }
 
     static func decode(from reader: inout WireReader) throws -> MessageHeader {
