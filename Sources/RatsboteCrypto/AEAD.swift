@@ -1,126 +1,154 @@
 import Foundation
 internal import CSodium
 
-/// The libsodium calls behind one AEAD construction.
-struct AEADFunctions: Sendable {
+/// The one place where both libsodium IETF AEADs are called.
+///
+/// The public generic front doors are `@inlinable`, so a caller's `[UInt8]` or `Data` is
+/// specialised at the call site and reaches this code as raw buffers without protocol dispatch.
+/// Everything here is non-generic, works on caller memory and allocates nothing.
+@usableFromInline
+enum AEADCore {
     /// Which libsodium AEAD to call.
+    @usableFromInline
     enum Algorithm: Sendable {
         case xchacha20Poly1305
         case chacha20Poly1305
-    }
 
-    let name: String
-    let nonceByteCount: Int
-    let algorithm: Algorithm
+        var nonceByteCount: Int {
+            switch self {
+            case .xchacha20Poly1305: return 24
+            case .chacha20Poly1305: return 12
+            }
+        }
 
-    func encrypt(
-        _ c: UnsafeMutablePointer<UInt8>, _ clen: UnsafeMutablePointer<UInt64>, _ m: UnsafePointer<UInt8>, _ mlen: UInt64,
-        _ ad: UnsafePointer<UInt8>, _ adlen: UInt64, _ nsec: UnsafePointer<UInt8>?, _ npub: UnsafePointer<UInt8>,
-        _ k: UnsafePointer<UInt8>
-    ) -> Int32 {
-        switch algorithm {
-        case .xchacha20Poly1305: return crypto_aead_xchacha20poly1305_ietf_encrypt(c, clen, m, mlen, ad, adlen, nsec, npub, k)
-        case .chacha20Poly1305: return crypto_aead_chacha20poly1305_ietf_encrypt(c, clen, m, mlen, ad, adlen, nsec, npub, k)
+        var sealOperation: String {
+            switch self {
+            case .xchacha20Poly1305: return "XChaCha20Poly1305.seal"
+            case .chacha20Poly1305: return "ChaCha20Poly1305.seal"
+            }
+        }
+
+        var openOperation: String {
+            switch self {
+            case .xchacha20Poly1305: return "XChaCha20Poly1305.open"
+            case .chacha20Poly1305: return "ChaCha20Poly1305.open"
+            }
         }
     }
 
-    func decrypt(
-        _ m: UnsafeMutablePointer<UInt8>, _ mlen: UnsafeMutablePointer<UInt64>, _ nsec: UnsafeMutablePointer<UInt8>?,
-        _ c: UnsafePointer<UInt8>, _ clen: UInt64, _ ad: UnsafePointer<UInt8>, _ adlen: UInt64, _ npub: UnsafePointer<UInt8>,
-        _ k: UnsafePointer<UInt8>
-    ) -> Int32 {
-        switch algorithm {
-        case .xchacha20Poly1305: return crypto_aead_xchacha20poly1305_ietf_decrypt(m, mlen, nsec, c, clen, ad, adlen, npub, k)
-        case .chacha20Poly1305: return crypto_aead_chacha20poly1305_ietf_decrypt(m, mlen, nsec, c, clen, ad, adlen, npub, k)
-        }
-    }
-}
-
-
-extension AEADFunctions {
+    @usableFromInline
     static let tagByteCount = 16
 
     /// Encrypts `plaintext` into `output`, which must hold `plaintext.count + 16` bytes.
-    func seal(
-        _ plaintext: UnsafeRawBufferPointer, key: SymmetricKey, nonce: UnsafeRawBufferPointer,
-        aad: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    ///
+    /// - Returns: the number of bytes written (ciphertext followed by the tag).
+    @usableFromInline
+    static func seal(
+        _ algorithm: Algorithm, _ plaintext: UnsafeRawBufferPointer, key: SymmetricKey,
+        nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws -> Int {
-        try checkLength(nonce.count, nonceByteCount, "\(name).seal", "nonce")
-        let needed = plaintext.count + Self.tagByteCount
-        guard output.count >= needed else {
-            throw CryptoError.invalidLength(operation: "\(name).seal", field: "output buffer", expected: needed, actual: output.count)
+        Sodium.ensureInitialized()
+        guard nonce.count == algorithm.nonceByteCount else {
+            throw CryptoError.invalidLength(
+                operation: algorithm.sealOperation, field: "nonce", expected: algorithm.nonceByteCount,
+                actual: nonce.count)
+        }
+        let needed = plaintext.count + tagByteCount
+        guard output.count >= needed, let out = output.baseAddress else {
+            throw CryptoError.invalidLength(
+                operation: algorithm.sealOperation, field: "output buffer", expected: needed, actual: output.count)
         }
 
         var written: UInt64 = 0
+        let m = bytePointer(plaintext)
+        let ad = bytePointer(aad)
+        let npub = bytePointer(nonce)
+        let c = out.assumingMemoryBound(to: UInt8.self)
         key.withUnsafeBytes { k in
-            _ = encrypt(
-                output.bindMemory(to: UInt8.self).baseAddress!, &written,
-                plaintext.bindMemory(to: UInt8.self).baseAddress ?? emptyInput, UInt64(plaintext.count),
-                aad.bindMemory(to: UInt8.self).baseAddress ?? emptyInput, UInt64(aad.count),
-                nil, nonce.bindMemory(to: UInt8.self).baseAddress!, k.bindMemory(to: UInt8.self).baseAddress!
-            )
+            let kp = bytePointer(k)
+            switch algorithm {
+            case .xchacha20Poly1305:
+                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+                    c, &written, m, UInt64(plaintext.count), ad, UInt64(aad.count), nil, npub, kp)
+            case .chacha20Poly1305:
+                _ = crypto_aead_chacha20poly1305_ietf_encrypt(
+                    c, &written, m, UInt64(plaintext.count), ad, UInt64(aad.count), nil, npub, kp)
+            }
         }
         return Int(written)
     }
 
-    /// Decrypts `ciphertext` (ciphertext followed by the tag) into `output`, which must hold
-    /// `ciphertext.count - 16` bytes. On failure `output` holds no plaintext.
-    func open(
-        _ ciphertext: UnsafeRawBufferPointer, key: SymmetricKey, nonce: UnsafeRawBufferPointer,
-        aad: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    /// Decrypts ciphertext followed by the tag into `output`, which must hold `ciphertext.count - 16`
+    /// bytes. libsodium checks the tag before it writes anything, so on failure `output` holds no
+    /// plaintext.
+    ///
+    /// - Returns: the number of plaintext bytes written.
+    @usableFromInline
+    static func open(
+        _ algorithm: Algorithm, _ ciphertext: UnsafeRawBufferPointer, key: SymmetricKey,
+        nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws -> Int {
-        try checkLength(nonce.count, nonceByteCount, "\(name).open", "nonce")
-        guard ciphertext.count >= Self.tagByteCount else {
+        Sodium.ensureInitialized()
+        guard nonce.count == algorithm.nonceByteCount else {
             throw CryptoError.invalidLength(
-                operation: "\(name).open", field: "ciphertext", expected: Self.tagByteCount, actual: ciphertext.count)
+                operation: algorithm.openOperation, field: "nonce", expected: algorithm.nonceByteCount,
+                actual: nonce.count)
         }
-        let needed = ciphertext.count - Self.tagByteCount
+        guard ciphertext.count >= tagByteCount else {
+            throw CryptoError.invalidLength(
+                operation: algorithm.openOperation, field: "ciphertext", expected: tagByteCount,
+                actual: ciphertext.count)
+        }
+        let needed = ciphertext.count - tagByteCount
         guard output.count >= needed else {
-            throw CryptoError.invalidLength(operation: "\(name).open", field: "output buffer", expected: needed, actual: output.count)
+            throw CryptoError.invalidLength(
+                operation: algorithm.openOperation, field: "output buffer", expected: needed, actual: output.count)
         }
 
         var written: UInt64 = 0
-        let scratchPointer = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
-        defer { scratchPointer.deallocate() }
+        // An empty plaintext writes nothing, so a zero-length output may have no address.
+        let m = output.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyOutput
+        let c = bytePointer(ciphertext)
+        let ad = bytePointer(aad)
+        let npub = bytePointer(nonce)
         let rc = key.withUnsafeBytes { k in
-            decrypt(
-                output.bindMemory(to: UInt8.self).baseAddress ?? scratchPointer, &written, nil,
-                ciphertext.bindMemory(to: UInt8.self).baseAddress!, UInt64(ciphertext.count),
-                aad.bindMemory(to: UInt8.self).baseAddress ?? emptyInput, UInt64(aad.count),
-                nonce.bindMemory(to: UInt8.self).baseAddress!, k.bindMemory(to: UInt8.self).baseAddress!
-            )
+            let kp = bytePointer(k)
+            switch algorithm {
+            case .xchacha20Poly1305:
+                return crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    m, &written, nil, c, UInt64(ciphertext.count), ad, UInt64(aad.count), npub, kp)
+            case .chacha20Poly1305:
+                return crypto_aead_chacha20poly1305_ietf_decrypt(
+                    m, &written, nil, c, UInt64(ciphertext.count), ad, UInt64(aad.count), npub, kp)
+            }
         }
         guard rc == 0 else { throw CryptoError.authenticationFailure }
         return Int(written)
     }
 
-    func seal(
-        _ plaintext: some ContiguousBytes, key: SymmetricKey, nonce: some ContiguousBytes, aad: some ContiguousBytes
+    /// Encrypts into a new array of exactly `plaintext.count + 16` bytes, written in place.
+    @usableFromInline
+    static func sealToArray(
+        _ algorithm: Algorithm, _ plaintext: UnsafeRawBufferPointer, key: SymmetricKey,
+        nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer
     ) throws -> [UInt8] {
-        try plaintext.withUnsafeBytes { p in
-            try nonce.withUnsafeBytes { n in
-                try aad.withUnsafeBytes { a in
-                    try [UInt8](unsafeUninitializedCapacity: p.count + Self.tagByteCount) { buffer, count in
-                        count = try seal(p, key: key, nonce: n, aad: a, into: UnsafeMutableRawBufferPointer(buffer))
-                    }
-                }
-            }
+        try [UInt8](unsafeUninitializedCapacity: plaintext.count + tagByteCount) { buffer, count in
+            count = 0
+            count = try seal(
+                algorithm, plaintext, key: key, nonce: nonce, aad: aad, into: UnsafeMutableRawBufferPointer(buffer))
         }
     }
 
-    func open(
-        _ ciphertext: some ContiguousBytes, key: SymmetricKey, nonce: some ContiguousBytes, aad: some ContiguousBytes
+    /// Decrypts into a new array of exactly `ciphertext.count - 16` bytes, written in place.
+    @usableFromInline
+    static func openToArray(
+        _ algorithm: Algorithm, _ ciphertext: UnsafeRawBufferPointer, key: SymmetricKey,
+        nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer
     ) throws -> [UInt8] {
-        try ciphertext.withUnsafeBytes { c in
-            try nonce.withUnsafeBytes { n in
-                try aad.withUnsafeBytes { a in
-                    let capacity = Swift.max(c.count - Self.tagByteCount, 0)
-                    return try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-                        count = 0
-                        count = try open(c, key: key, nonce: n, aad: a, into: UnsafeMutableRawBufferPointer(buffer))
-                    }
-                }
-            }
+        try [UInt8](unsafeUninitializedCapacity: Swift.max(ciphertext.count - tagByteCount, 0)) { buffer, count in
+            count = 0
+            count = try open(
+                algorithm, ciphertext, key: key, nonce: nonce, aad: aad, into: UnsafeMutableRawBufferPointer(buffer))
         }
     }
 }
@@ -135,42 +163,54 @@ public enum XChaCha20Poly1305 {
     /// The tag size in bytes.
     public static let tagByteCount = 16
 
-    static let functions = AEADFunctions(
-        name: "XChaCha20Poly1305", nonceByteCount: nonceByteCount,
-        algorithm: .xchacha20Poly1305)
-
     /// Encrypts `plaintext` and returns the ciphertext followed by the tag.
     ///
     /// - Throws: ``CryptoError/invalidLength(operation:field:expected:actual:)`` for a bad nonce.
+    @inlinable
     public static func seal(
         _ plaintext: some ContiguousBytes, using key: SymmetricKey, nonce: some ContiguousBytes,
         authenticating aad: some ContiguousBytes = [UInt8]()
     ) throws -> [UInt8] {
-        Sodium.ensureInitialized()
-        return try functions.seal(plaintext, key: key, nonce: nonce, aad: aad)
+        try plaintext.withUnsafeBytes { p in
+            try nonce.withUnsafeBytes { n in
+                try aad.withUnsafeBytes { a in
+                    try AEADCore.sealToArray(.xchacha20Poly1305, p, key: key, nonce: n, aad: a)
+                }
+            }
+        }
     }
 
     /// Decrypts ciphertext followed by the tag.
     ///
-    /// - Throws: ``CryptoError/authenticationFailure`` for any forged or mismatched input.
+    /// - Throws: ``CryptoError/authenticationFailure`` for any forged or mismatched input,
+    ///   ``CryptoError/invalidLength(operation:field:expected:actual:)`` for a bad nonce or an
+    ///   input shorter than the tag.
     /// - Note: the plaintext is an ordinary array; callers wipe it when it is secret.
+    @inlinable
     public static func open(
         _ ciphertext: some ContiguousBytes, using key: SymmetricKey, nonce: some ContiguousBytes,
         authenticating aad: some ContiguousBytes = [UInt8]()
     ) throws -> [UInt8] {
-        Sodium.ensureInitialized()
-        return try functions.open(ciphertext, key: key, nonce: nonce, aad: aad)
+        try ciphertext.withUnsafeBytes { c in
+            try nonce.withUnsafeBytes { n in
+                try aad.withUnsafeBytes { a in
+                    try AEADCore.openToArray(.xchacha20Poly1305, c, key: key, nonce: n, aad: a)
+                }
+            }
+        }
     }
 
     /// Encrypts into a caller-provided buffer of at least `plaintext.count + 16` bytes.
+    ///
+    /// `output` may be the same memory as `plaintext` (in-place encryption), but must not
+    /// overlap it in any other way.
     ///
     /// - Returns: the number of bytes written.
     public static func seal(
         _ plaintext: UnsafeRawBufferPointer, using key: SymmetricKey, nonce: UnsafeRawBufferPointer,
         authenticating aad: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws -> Int {
-        Sodium.ensureInitialized()
-        return try functions.seal(plaintext, key: key, nonce: nonce, aad: aad, into: output)
+        try AEADCore.seal(.xchacha20Poly1305, plaintext, key: key, nonce: nonce, aad: aad, into: output)
     }
 
     /// Decrypts into a caller-provided buffer of at least `ciphertext.count - 16` bytes.
@@ -180,20 +220,33 @@ public enum XChaCha20Poly1305 {
         _ ciphertext: UnsafeRawBufferPointer, using key: SymmetricKey, nonce: UnsafeRawBufferPointer,
         authenticating aad: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws -> Int {
-        Sodium.ensureInitialized()
-        return try functions.open(ciphertext, key: key, nonce: nonce, aad: aad, into: output)
+        try AEADCore.open(.xchacha20Poly1305, ciphertext, key: key, nonce: nonce, aad: aad, into: output)
     }
 
     /// Encrypts under a fresh random nonce and returns nonce ‖ ciphertext ‖ tag.
     public static func sealWithRandomNonce(
         _ plaintext: some ContiguousBytes, using key: SymmetricKey, authenticating aad: some ContiguousBytes = [UInt8]()
     ) -> [UInt8] {
-        let nonce = Random.bytes(count: nonceByteCount)
-        // The nonce length is right by construction.
-        return nonce + (try! seal(plaintext, using: key, nonce: nonce, authenticating: aad))
+        plaintext.withUnsafeBytes { p in
+            aad.withUnsafeBytes { a in
+                [UInt8](unsafeUninitializedCapacity: nonceByteCount + p.count + tagByteCount) { buffer, count in
+                    let whole = UnsafeMutableRawBufferPointer(buffer)
+                    let nonce = UnsafeMutableRawBufferPointer(rebasing: whole[0..<nonceByteCount])
+                    Random.fill(nonce)
+                    // The nonce and output sizes are right by construction, so sealing cannot fail.
+                    let sealed = try! AEADCore.seal(
+                        .xchacha20Poly1305, p, key: key, nonce: UnsafeRawBufferPointer(nonce), aad: a,
+                        into: UnsafeMutableRawBufferPointer(rebasing: whole[nonceByteCount...]))
+                    count = nonceByteCount + sealed
+                }
+            }
+        }
     }
 
     /// Opens the output of ``sealWithRandomNonce(_:using:authenticating:)``.
+    ///
+    /// - Throws: ``CryptoError/invalidLength(operation:field:expected:actual:)`` when the input
+    ///   is shorter than a nonce and a tag, ``CryptoError/authenticationFailure`` otherwise.
     public static func openWithNonce(
         _ combined: [UInt8], using key: SymmetricKey, authenticating aad: some ContiguousBytes = [UInt8]()
     ) throws -> [UInt8] {
@@ -202,7 +255,13 @@ public enum XChaCha20Poly1305 {
                 operation: "XChaCha20Poly1305.open", field: "nonce and ciphertext",
                 expected: nonceByteCount + tagByteCount, actual: combined.count)
         }
-        return try open(combined[nonceByteCount...], using: key, nonce: combined[0..<nonceByteCount], authenticating: aad)
+        return try combined.withUnsafeBytes { whole in
+            try aad.withUnsafeBytes { a in
+                try AEADCore.openToArray(
+                    .xchacha20Poly1305, UnsafeRawBufferPointer(rebasing: whole[nonceByteCount...]), key: key,
+                    nonce: UnsafeRawBufferPointer(rebasing: whole[0..<nonceByteCount]), aad: a)
+            }
+        }
     }
 }
 
@@ -216,45 +275,59 @@ public enum ChaCha20Poly1305 {
     /// The tag size in bytes.
     public static let tagByteCount = 16
 
-    static let functions = AEADFunctions(
-        name: "ChaCha20Poly1305", nonceByteCount: nonceByteCount,
-        algorithm: .chacha20Poly1305)
-
     /// Encrypts `plaintext` and returns the ciphertext followed by the tag.
+    ///
+    /// - Throws: ``CryptoError/invalidLength(operation:field:expected:actual:)`` for a bad nonce.
+    @inlinable
     public static func seal(
         _ plaintext: some ContiguousBytes, using key: SymmetricKey, nonce: some ContiguousBytes,
         authenticating aad: some ContiguousBytes = [UInt8]()
     ) throws -> [UInt8] {
-        Sodium.ensureInitialized()
-        return try functions.seal(plaintext, key: key, nonce: nonce, aad: aad)
+        try plaintext.withUnsafeBytes { p in
+            try nonce.withUnsafeBytes { n in
+                try aad.withUnsafeBytes { a in
+                    try AEADCore.sealToArray(.chacha20Poly1305, p, key: key, nonce: n, aad: a)
+                }
+            }
+        }
     }
 
     /// Decrypts ciphertext followed by the tag.
     ///
-    /// - Throws: ``CryptoError/authenticationFailure`` for any forged or mismatched input.
+    /// - Throws: ``CryptoError/authenticationFailure`` for any forged or mismatched input,
+    ///   ``CryptoError/invalidLength(operation:field:expected:actual:)`` for a bad nonce or an
+    ///   input shorter than the tag.
+    @inlinable
     public static func open(
         _ ciphertext: some ContiguousBytes, using key: SymmetricKey, nonce: some ContiguousBytes,
         authenticating aad: some ContiguousBytes = [UInt8]()
     ) throws -> [UInt8] {
-        Sodium.ensureInitialized()
-        return try functions.open(ciphertext, key: key, nonce: nonce, aad: aad)
+        try ciphertext.withUnsafeBytes { c in
+            try nonce.withUnsafeBytes { n in
+                try aad.withUnsafeBytes { a in
+                    try AEADCore.openToArray(.chacha20Poly1305, c, key: key, nonce: n, aad: a)
+                }
+            }
+        }
     }
 
     /// Encrypts into a caller-provided buffer of at least `plaintext.count + 16` bytes.
+    ///
+    /// - Returns: the number of bytes written.
     public static func seal(
         _ plaintext: UnsafeRawBufferPointer, using key: SymmetricKey, nonce: UnsafeRawBufferPointer,
         authenticating aad: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws -> Int {
-        Sodium.ensureInitialized()
-        return try functions.seal(plaintext, key: key, nonce: nonce, aad: aad, into: output)
+        try AEADCore.seal(.chacha20Poly1305, plaintext, key: key, nonce: nonce, aad: aad, into: output)
     }
 
     /// Decrypts into a caller-provided buffer of at least `ciphertext.count - 16` bytes.
+    ///
+    /// - Returns: the number of bytes written.
     public static func open(
         _ ciphertext: UnsafeRawBufferPointer, using key: SymmetricKey, nonce: UnsafeRawBufferPointer,
         authenticating aad: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws -> Int {
-        Sodium.ensureInitialized()
-        return try functions.open(ciphertext, key: key, nonce: nonce, aad: aad, into: output)
+        try AEADCore.open(.chacha20Poly1305, ciphertext, key: key, nonce: nonce, aad: aad, into: output)
     }
 }

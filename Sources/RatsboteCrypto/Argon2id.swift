@@ -6,6 +6,10 @@ public enum Argon2id {
     /// The salt size in bytes (`crypto_pwhash_saltbytes()`, 16).
     public static var saltByteCount: Int { Int(crypto_pwhash_saltbytes()) }
 
+    /// The output sizes accepted, in bytes. libsodium's own minimum is 16; the maximum is ours,
+    /// since Ratsbote derives keys of 32 bytes and nothing needs more than a kilobyte.
+    public static let outputByteRange = 16...1024
+
     /// Cost parameters: passes over memory and memory in bytes.
     public struct Parameters: Sendable, Equatable, Codable {
         /// Number of passes (libsodium's opslimit).
@@ -67,8 +71,10 @@ public enum Argon2id {
         try parameters.validate()
         let saltCount = salt.withUnsafeBytes { $0.count }
         try checkLength(saltCount, saltByteCount, "Argon2id", "salt")
-        guard outputByteCount >= 16 else {
-            throw CryptoError.outOfRange(operation: "Argon2id", field: "output size", minimum: 16, maximum: 1024, actual: outputByteCount)
+        guard outputByteRange.contains(outputByteCount) else {
+            throw CryptoError.outOfRange(
+                operation: "Argon2id", field: "output size", minimum: outputByteRange.lowerBound,
+                maximum: outputByteRange.upperBound, actual: outputByteCount)
         }
 
         var rc: Int32 = 0

@@ -13,13 +13,59 @@ public enum BLAKE2b {
     /// Hashes `data`, optionally keyed, into `outputByteCount` bytes.
     ///
     /// - Throws: ``CryptoError/outOfRange(operation:field:minimum:maximum:actual:)`` for an
-    ///   output size outside 16…64 or a key longer than 64 bytes.
+    ///   output size outside 16…64 or a key of 0 or more than 64 bytes.
+    @inlinable
     public static func hash(
         _ data: some ContiguousBytes, outputByteCount: Int = defaultOutputByteCount, key: SecureBytes? = nil
     ) throws -> [UInt8] {
-        let hasher = try Hasher(outputByteCount: outputByteCount, key: key)
-        hasher.update(data)
-        return hasher.finalize()
+        try data.withUnsafeBytes { d in
+            try hashToArray(d, outputByteCount: outputByteCount, key: key)
+        }
+    }
+
+    @usableFromInline
+    static func hashToArray(_ data: UnsafeRawBufferPointer, outputByteCount: Int, key: SecureBytes?) throws -> [UInt8] {
+        try checkSizes(outputByteCount: outputByteCount, key: key)
+        return [UInt8](unsafeUninitializedCapacity: outputByteCount) { buffer, count in
+            computeUnchecked(data, key: key, into: buffer.baseAddress!, outputByteCount: outputByteCount)
+            count = outputByteCount
+        }
+    }
+
+    /// Hashes `data` into a caller-provided buffer; the digest size is `output.count` (16…64).
+    ///
+    /// - Throws: ``CryptoError/outOfRange(operation:field:minimum:maximum:actual:)`` for a buffer
+    ///   size outside 16…64 or a key of 0 or more than 64 bytes.
+    public static func hash(_ data: UnsafeRawBufferPointer, key: SecureBytes? = nil, into output: UnsafeMutableRawBufferPointer) throws {
+        try checkSizes(outputByteCount: output.count, key: key)
+        computeUnchecked(
+            data, key: key, into: output.baseAddress!.assumingMemoryBound(to: UInt8.self), outputByteCount: output.count)
+    }
+
+    static func checkSizes(outputByteCount: Int, key: SecureBytes?) throws {
+        Sodium.ensureInitialized()
+        guard outputByteRange.contains(outputByteCount) else {
+            throw CryptoError.outOfRange(
+                operation: "BLAKE2b", field: "output size", minimum: outputByteRange.lowerBound,
+                maximum: outputByteRange.upperBound, actual: outputByteCount)
+        }
+        if let key, key.count > maximumKeyByteCount || key.count == 0 {
+            throw CryptoError.outOfRange(
+                operation: "BLAKE2b", field: "key size", minimum: 1, maximum: maximumKeyByteCount, actual: key.count)
+        }
+    }
+
+    /// One `crypto_generichash` call; the sizes have been checked.
+    private static func computeUnchecked(
+        _ data: UnsafeRawBufferPointer, key: SecureBytes?, into out: UnsafeMutablePointer<UInt8>, outputByteCount: Int
+    ) {
+        if let key {
+            key.withUnsafeBytes { k in
+                _ = crypto_generichash(out, outputByteCount, bytePointer(data), UInt64(data.count), bytePointer(k), k.count)
+            }
+        } else {
+            _ = crypto_generichash(out, outputByteCount, bytePointer(data), UInt64(data.count), nil, 0)
+        }
     }
 
     /// Incremental BLAKE2b over data that arrives in pieces.
@@ -34,14 +80,7 @@ public enum BLAKE2b {
 
         /// Starts a hash of `outputByteCount` bytes, keyed when `key` is given.
         public init(outputByteCount: Int = BLAKE2b.defaultOutputByteCount, key: SecureBytes? = nil) throws {
-            Sodium.ensureInitialized()
-            guard BLAKE2b.outputByteRange.contains(outputByteCount) else {
-                throw CryptoError.outOfRange(
-                    operation: "BLAKE2b", field: "output size", minimum: 16, maximum: 64, actual: outputByteCount)
-            }
-            if let key, key.count > BLAKE2b.maximumKeyByteCount || key.count == 0 {
-                throw CryptoError.outOfRange(operation: "BLAKE2b", field: "key size", minimum: 1, maximum: 64, actual: key.count)
-            }
+            try BLAKE2b.checkSizes(outputByteCount: outputByteCount, key: key)
 
             self.stateSize = crypto_generichash_statebytes()
             self.state = UnsafeMutableRawPointer.allocate(byteCount: stateSize, alignment: 64)
@@ -62,6 +101,7 @@ public enum BLAKE2b {
         }
 
         /// Adds `data` to the hash.
+        @inlinable
         public func update(_ data: some ContiguousBytes) {
             data.withUnsafeBytes { update($0) }
         }
@@ -77,11 +117,22 @@ public enum BLAKE2b {
         public func finalize() -> [UInt8] {
             precondition(!finished, "BLAKE2b.Hasher finalized twice")
             finished = true
-            var digest = [UInt8](repeating: 0, count: outputByteCount)
-            digest.withUnsafeMutableBufferPointer {
-                _ = crypto_generichash_final(OpaquePointer(state), $0.baseAddress!, outputByteCount)
+            return [UInt8](unsafeUninitializedCapacity: outputByteCount) { buffer, count in
+                _ = crypto_generichash_final(OpaquePointer(state), buffer.baseAddress!, outputByteCount)
+                count = outputByteCount
             }
-            return digest
+        }
+
+        /// Writes the digest into a caller-provided buffer of exactly the hasher's output size.
+        /// The hasher must not be used afterwards.
+        ///
+        /// - Throws: ``CryptoError/invalidLength(operation:field:expected:actual:)`` for a buffer of another size.
+        public func finalize(into output: UnsafeMutableRawBufferPointer) throws {
+            precondition(!finished, "BLAKE2b.Hasher finalized twice")
+            try checkLength(output.count, outputByteCount, "BLAKE2b.Hasher.finalize", "output buffer")
+            finished = true
+            _ = crypto_generichash_final(
+                OpaquePointer(state), output.baseAddress!.assumingMemoryBound(to: UInt8.self), outputByteCount)
         }
     }
 }

@@ -28,12 +28,7 @@ public struct Ed25519PublicKey: Sendable, Hashable {
             guard sig.count == Self.signatureByteCount else { return false }
             return message.withUnsafeBytes { msg in
                 rawRepresentation.withUnsafeBufferPointer { pk in
-                    crypto_sign_verify_detached(
-                        sig.bindMemory(to: UInt8.self).baseAddress!,
-                        msg.bindMemory(to: UInt8.self).baseAddress,
-                        UInt64(msg.count),
-                        pk.baseAddress!
-                    ) == 0
+                    crypto_sign_verify_detached(bytePointer(sig), bytePointer(msg), UInt64(msg.count), pk.baseAddress!) == 0
                 }
             }
         }
@@ -106,19 +101,14 @@ public struct Ed25519SigningKey: Sendable {
 
     /// Signs `message` and returns the 64-byte detached signature.
     public func signature(for message: some ContiguousBytes) -> [UInt8] {
-        var signature = [UInt8](repeating: 0, count: Ed25519PublicKey.signatureByteCount)
         message.withUnsafeBytes { msg in
-            secret.withUnsafeBytes { sk in
-                signature.withUnsafeMutableBufferPointer { sig in
-                    _ = crypto_sign_detached(
-                        sig.baseAddress!, nil,
-                        msg.bindMemory(to: UInt8.self).baseAddress, UInt64(msg.count),
-                        sk.bindMemory(to: UInt8.self).baseAddress!
-                    )
+            [UInt8](unsafeUninitializedCapacity: Ed25519PublicKey.signatureByteCount) { buffer, count in
+                secret.withUnsafeBytes { sk in
+                    _ = crypto_sign_detached(buffer.baseAddress!, nil, bytePointer(msg), UInt64(msg.count), bytePointer(sk))
                 }
+                count = Ed25519PublicKey.signatureByteCount
             }
         }
-        return signature
     }
 
     /// Converts the key to the X25519 private key of the same secret (`crypto_sign_ed25519_sk_to_curve25519`).

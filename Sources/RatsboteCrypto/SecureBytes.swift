@@ -26,13 +26,17 @@ public final class SecureBytes: @unchecked Sendable {
     public let count: Int
     private let storage: Storage
 
+    /// Test hook: called from `deinit` with the whole allocation after it has been wiped and
+    /// before it is freed. Only tests set it, before the last reference goes away.
+    nonisolated(unsafe) var releaseInspector: ((UnsafeRawBufferPointer) -> Void)?
+
     /// Allocates `count` bytes and lets `initializer` fill them.
     ///
     /// - Parameters:
     ///   - count: the size in bytes; zero is allowed.
     ///   - storage: where the bytes are kept.
     ///   - initializer: writes the contents; the buffer must not escape the closure.
-    /// - Throws: whatever `initializer` throws; the memory is wiped and freed first.
+    /// - Throws: whatever `initializer` throws; the memory is then wiped and freed.
     public init(
         count: Int,
         storage: Storage = .guarded,
@@ -57,12 +61,9 @@ public final class SecureBytes: @unchecked Sendable {
         self.storage = storage
         sodium_memzero(allocated, size)
 
-        do {
-            try initializer(UnsafeMutableRawBufferPointer(start: allocated, count: count))
-        } catch {
-            Self.release(allocated, size: size, storage: storage)
-            throw error
-        }
+        // Every stored property is set, so `deinit` wipes and frees the memory if the initializer
+        // throws. Releasing it here as well would free it twice.
+        try initializer(UnsafeMutableRawBufferPointer(start: allocated, count: count))
     }
 
     /// Copies `bytes` into new secure storage.
@@ -87,15 +88,23 @@ public final class SecureBytes: @unchecked Sendable {
     }
 
     deinit {
-        Self.release(pointer, size: Swift.max(count, 1), storage: storage)
+        Self.release(pointer, size: Swift.max(count, 1), storage: storage, inspector: releaseInspector)
     }
 
-    private static func release(_ pointer: UnsafeMutableRawPointer, size: Int, storage: Storage) {
+    /// Wipes and frees an allocation.
+    ///
+    /// Guarded memory is wiped here as well, although `sodium_free` wipes it again, so that the
+    /// wipe does not depend on libsodium internals and tests can observe it through `inspector`.
+    private static func release(
+        _ pointer: UnsafeMutableRawPointer, size: Int, storage: Storage,
+        inspector: ((UnsafeRawBufferPointer) -> Void)? = nil
+    ) {
+        sodium_memzero(pointer, size)
+        inspector?(UnsafeRawBufferPointer(start: pointer, count: size))
         switch storage {
         case .guarded:
             sodium_free(pointer)
         case .wiped:
-            sodium_memzero(pointer, size)
             pointer.deallocate()
         }
     }

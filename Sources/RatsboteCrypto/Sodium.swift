@@ -23,10 +23,21 @@ enum Sodium {
     }
 }
 
-/// A zero-length stand-in so that C never receives a null pointer for an empty input.
+/// A stand-in address so that C never receives a null pointer for an empty input.
 /// Nothing ever writes through it.
-nonisolated(unsafe) let emptyInput: UnsafePointer<UInt8> = {
-    let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
-    pointer.initialize(to: 0)
-    return UnsafePointer(pointer)
+nonisolated(unsafe) let emptyInput: UnsafePointer<UInt8> = UnsafePointer(emptyOutput)
+
+/// A stand-in address for an empty output buffer. libsodium writes nothing through it, because
+/// every call that receives it has a zero output length.
+nonisolated(unsafe) let emptyOutput: UnsafeMutablePointer<UInt8> = {
+    let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: 16)
+    pointer.initialize(repeating: 0, count: 16)
+    return pointer
 }()
+
+/// The start of `buffer` as C's `const unsigned char *`, never null (an empty buffer gets ``emptyInput``).
+@inline(__always)
+func bytePointer(_ buffer: UnsafeRawBufferPointer) -> UnsafePointer<UInt8> {
+    guard let base = buffer.baseAddress else { return emptyInput }
+    return base.assumingMemoryBound(to: UInt8.self)
+}

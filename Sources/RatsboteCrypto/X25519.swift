@@ -59,20 +59,30 @@ public struct X25519PrivateKey: Sendable {
     ///
     /// - Throws: ``CryptoError/weakPublicKey`` when the result is all zeros (a low-order point).
     public func sharedSecret(with peer: X25519PublicKey, storage: SecureBytes.Storage = .guarded) throws -> SecureBytes {
-        var rc: Int32 = 0
-        let shared = SecureBytes(count: 32, storage: storage) { out in
+        var succeeded = false
+        let shared = SecureBytes(count: X25519PublicKey.byteCount, storage: storage) { out in
             secret.withUnsafeBytes { sk in
-                peer.rawRepresentation.withUnsafeBufferPointer { pk in
-                    rc = crypto_scalarmult(
-                        out.bindMemory(to: UInt8.self).baseAddress!,
-                        sk.bindMemory(to: UInt8.self).baseAddress!,
-                        pk.baseAddress!
-                    )
+                peer.rawRepresentation.withUnsafeBytes { pk in
+                    succeeded = X25519Core.scalarMult(scalar: sk, point: pk, into: out)
                 }
             }
         }
-        // libsodium returns -1 when the output is all zeros.
-        guard rc == 0 else { throw CryptoError.weakPublicKey }
+        guard succeeded else { throw CryptoError.weakPublicKey }
         return shared
+    }
+}
+
+/// The raw `crypto_scalarmult` call shared by key agreement and the RFC 7748 iteration test.
+enum X25519Core {
+    /// Writes X25519(scalar, point) into `out` (32 bytes each); libsodium clamps the scalar and
+    /// masks the point's top bit.
+    ///
+    /// - Returns: `false` when the result is all zeros, which libsodium reports as -1.
+    static func scalarMult(
+        scalar: UnsafeRawBufferPointer, point: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        Sodium.ensureInitialized()
+        return crypto_scalarmult(
+            out.baseAddress!.assumingMemoryBound(to: UInt8.self), bytePointer(scalar), bytePointer(point)) == 0
     }
 }

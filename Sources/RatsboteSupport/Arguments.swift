@@ -37,6 +37,9 @@ public struct ParsedArguments: Sendable, Equatable {
     public private(set) var flags: Set<String> = []
     public private(set) var positionals: [String] = []
 
+    /// An empty result: no options, flags or positionals.
+    public init() {}
+
     /// The value of an option given once, or `nil`.
     public func value(_ name: String) -> String? { values[name]?.last }
 

@@ -1,0 +1,75 @@
+import Foundation
+
+extension Account {
+    /// Reads a file to attach; the media type is guessed from the extension.
+    public static func attachment(fromFile path: String) throws -> Attachment {
+        let url = URL(fileURLWithPath: path)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ClientError.attachmentUnreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        return Attachment(fileName: url.lastPathComponent, mediaType: mediaType(forExtension: url.pathExtension), data: [UInt8](data))
+    }
+
+    static func mediaType(forExtension ext: String) -> String {
+        switch ext.lowercased() {
+        case "pdf": return "application/pdf"
+        case "txt", "md": return "text/plain"
+        case "html", "htm": return "text/html"
+        case "png": return "image/png"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "odt": return "application/vnd.oasis.opendocument.text"
+        case "docx": return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        case "xlsx": return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        case "zip": return "application/zip"
+        default: return "application/octet-stream"
+        }
+    }
+
+    /// Writes a message's attachments into `folder`.
+    ///
+    /// Each name is reduced to a safe base name first (see ``safeFileName(_:)``). An existing file
+    /// is never replaced unless `force` is set.
+    ///
+    /// - Returns: the paths written.
+    public func saveAttachments(of id: String, to folder: String, force: Bool = false) throws -> [String] {
+        let message = try message(id)
+        var written: [String] = []
+        var used = Set<String>()
+        for (index, attachment) in message.content.attachments.enumerated() {
+            var name = Self.safeFileName(attachment.fileName, fallback: "attachment-\(index + 1)")
+            while used.contains(name) { name = "\(index + 1)-" + name }
+            used.insert(name)
+            let path = (folder as NSString).appendingPathComponent(name)
+            if !force && FileManager.default.fileExists(atPath: path) { throw ClientError.fileExists(path: path) }
+            do {
+                try Data(attachment.data).write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                throw ClientError.writeFailed(path: path, reason: (error as NSError).localizedDescription)
+            }
+            written.append(path)
+        }
+        return written
+    }
+
+    /// Reduces a sender's file name to a safe base name: no path separators, no control or
+    /// bidirectional-override characters, no leading dots, at most 200 bytes.
+    public static func safeFileName(_ name: String, fallback: String = "attachment") -> String {
+        let base = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        var cleaned = String.UnicodeScalarView()
+        for scalar in base.unicodeScalars {
+            let value = scalar.value
+            let isControl = value < 0x20 || (0x7f...0x9f).contains(value)
+            let isBidi = (0x202a...0x202e).contains(value) || (0x2066...0x2069).contains(value) || value == 0x200e || value == 0x200f
+                || value == 0x061c
+            if isControl || isBidi { continue }
+            cleaned.append(scalar)
+        }
+        var result = String(cleaned).trimmingCharacters(in: .whitespaces)
+        while result.hasPrefix(".") { result.removeFirst() }
+        while result.utf8.count > 200 { result.removeLast() }
+        return result.isEmpty ? fallback : result
+    }
+}

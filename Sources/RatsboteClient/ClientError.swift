@@ -1,0 +1,49 @@
+// RatsboteClient: the client core library that apps build on: account and key store, the local
+// database, the relay connection, sending and receiving. The CLI is a thin layer over it.
+
+import Foundation
+import RatsboteWire
+
+/// Why a client operation failed. Each case carries the value involved, so a screen can say
+/// what failed and what to do; the CLI turns cases into German or English sentences.
+public enum ClientError: Error, Equatable, Sendable {
+    /// No account exists in the home folder.
+    case notEnrolled(home: String)
+    /// The home folder already holds an account.
+    case alreadyEnrolled(home: String)
+    /// The passphrase does not open the key store.
+    case wrongPassphrase
+    /// The key store file is damaged or truncated.
+    case keyStoreDamaged(path: String, reason: String)
+    /// The key store was written by a newer version.
+    case keyStoreUnsupportedVersion(path: String, version: Int)
+    /// The passphrase is too short or empty.
+    case passphraseTooShort(minimum: Int)
+    /// The invite code text could not be read.
+    case invalidInvite(reason: String)
+    /// No participant matches the recipient.
+    case recipientNotFound(String)
+    /// Several participants match the recipient.
+    case recipientAmbiguous(String, candidates: [String])
+    /// The participant has no enrolled device.
+    case recipientHasNoDevice(String)
+    /// A contact's identity key changed; sending stops until the user accepts the new key.
+    case identityKeyChanged(userId: String)
+    /// The relay could not be reached.
+    case relayUnreachable(address: String, reason: String)
+    /// The relay answered with an error.
+    case relay(RelayFailure)
+    /// The relay broke the protocol (unexpected frame, bad handshake).
+    case protocolViolation(String)
+    /// No message has this id.
+    case messageNotFound(String)
+    /// A file to attach could not be read, or is too large.
+    case attachmentUnreadable(path: String, reason: String)
+    case attachmentTooLarge(path: String, size: Int, maximum: Int)
+    /// A file to save already exists and `force` was not given.
+    case fileExists(path: String)
+    /// A file could not be written.
+    case writeFailed(path: String, reason: String)
+    /// Local storage failed.
+    case storage(String)
+}

@@ -1,1 +1,0 @@
-// RatsboteClient: placeholder until its first file lands.

@@ -1,1 +1,0 @@
-// RatsboteNet: placeholder until its first file lands.

@@ -1,1 +1,0 @@
-// RatsboteNoise: placeholder until its first file lands.

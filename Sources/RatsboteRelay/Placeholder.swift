@@ -1,1 +1,0 @@
-// RatsboteRelay: placeholder until its first file lands.

@@ -1,0 +1,184 @@
+import Foundation
+import RatsboteCrypto
+import RatsboteStorage
+import RatsboteWire
+
+/// The relay's data folder: `relay.key`, `org-root.key`, `relay.json` and `relay.sqlite`.
+///
+/// The folder is mode 0700 and the key files 0600, because whoever reads `relay.key` can
+/// impersonate the relay to every device.
+public struct RelayDataFolder: Sendable {
+    public let path: String
+
+    public var relayKeyPath: String { path + "/relay.key" }
+    public var rootKeyPath: String { path + "/org-root.key" }
+    public var configurationPath: String { path + "/relay.json" }
+    public var databasePath: String { path + "/relay.sqlite" }
+
+    /// Refers to an existing data folder.
+    ///
+    /// - Throws: ``RelayError/dataFolderMissing(path:)`` when the folder or its key file is missing.
+    public init(existing path: String) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: relayKeyPath) else { throw RelayError.dataFolderMissing(path: path) }
+    }
+
+    private init(newPath path: String) {
+        self.path = path
+    }
+
+    /// Creates the folder, fresh keys, the configuration and the database.
+    ///
+    /// - Throws: ``RelayError/dataFolderExists(path:)`` when anything is at `path`, so an
+    ///   existing relay key is never overwritten.
+    public static func create(at path: String, organisation: String, publicAddress: String) throws -> RelayDataFolder {
+        guard !FileManager.default.fileExists(atPath: path) else { throw RelayError.dataFolderExists(path: path) }
+        guard mkdir(path, 0o700) == 0 else { throw RelayError.fileFailed(path: path, operation: "mkdir", errno: errno) }
+        let folder = RelayDataFolder(newPath: path)
+
+        let relayKey = SecureBytes.random(count: X25519PrivateKey.byteCount)
+        try writeSecret(relayKey, to: folder.relayKeyPath)
+        let rootSeed = SecureBytes.random(count: Ed25519SigningKey.seedByteCount)
+        try writeSecret(rootSeed, to: folder.rootKeyPath)
+
+        try folder.saveConfiguration(RelayConfiguration(organisation: organisation, publicAddress: publicAddress))
+        do {
+            _ = try SQLiteRelayStore(path: folder.databasePath)
+        } catch let error as StorageError {
+            throw RelayError.storage(error)
+        }
+        return folder
+    }
+
+    // MARK: - Configuration
+
+    /// Reads `relay.json`.
+    public func loadConfiguration() throws -> RelayConfiguration {
+        guard let data = FileManager.default.contents(atPath: configurationPath) else {
+            throw RelayError.dataFolderMissing(path: configurationPath)
+        }
+        do {
+            return try JSONDecoder().decode(RelayConfiguration.self, from: data)
+        } catch {
+            throw RelayError.invalidConfiguration(path: configurationPath, reason: "\(error)")
+        }
+    }
+
+    /// Writes `relay.json`, replacing it atomically.
+    public func saveConfiguration(_ configuration: RelayConfiguration) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try encoder.encode(configuration).write(to: URL(fileURLWithPath: configurationPath), options: .atomic)
+        } catch {
+            throw RelayError.fileFailed(path: configurationPath, operation: "write", errno: errno)
+        }
+    }
+
+    // MARK: - Keys
+
+    /// The relay's Noise static key.
+    public func loadRelayKey() throws -> X25519PrivateKey {
+        let secret = try Self.readSecret(relayKeyPath, count: X25519PrivateKey.byteCount)
+        return try X25519PrivateKey(secret: secret)
+    }
+
+    /// The organisation root signing key.
+    ///
+    /// - Note: it sits next to the relay key only until the root key moves to an offline machine.
+    public func loadRootKey() throws -> Ed25519SigningKey {
+        try Ed25519SigningKey(seed: try Self.readSecret(rootKeyPath, count: Ed25519SigningKey.seedByteCount))
+    }
+
+    /// BLAKE2b-256 of the root public key, as invite codes carry it.
+    public func rootFingerprint() throws -> [UInt8] {
+        try BLAKE2b.hash(try loadRootKey().publicKey.rawRepresentation)
+    }
+
+    /// Opens the database.
+    public func openStore() throws -> SQLiteRelayStore {
+        do {
+            return try SQLiteRelayStore(path: databasePath)
+        } catch let error as StorageError {
+            throw RelayError.storage(error)
+        }
+    }
+
+    // MARK: - Invites
+
+    /// Creates a user and a single-use invite for it.
+    ///
+    /// The token is 16 random bytes; only its BLAKE2b-256 hash is stored, so a copy of the
+    /// database cannot enroll anybody.
+    ///
+    /// - Returns: the new user id and the invite code.
+    public func createInvite(
+        displayName: String, role: String, unit: String, validFor seconds: Int, clock: RelayClock
+    ) throws -> (userId: String, invite: InviteCode) {
+        for (field, value) in [("name", displayName), ("role", role), ("unit", unit)] {
+            guard !value.trimmingCharacters(in: .whitespaces).isEmpty, value.utf8.count <= WireLimits.displayText else {
+                throw RelayError.invalidValue(field: field, value: value, reason: "1 to \(WireLimits.displayText) bytes")
+            }
+        }
+        let configuration = try loadConfiguration()
+        let address = try parsePublicAddress(configuration.publicAddress)
+        let relayKey = try loadRelayKey()
+        let fingerprint = try rootFingerprint()
+
+        let token = Random.bytes(count: WireLimits.inviteToken)
+        let now = clock.now()
+        let expiresAt = now + Int64(seconds)
+        let store = try openStore()
+        let userId: String
+        do {
+            userId = try store.createUser(
+                displayName: displayName, role: role, unit: unit, inviteTokenHash: try BLAKE2b.hash(token),
+                inviteExpiresAt: expiresAt, now: now)
+        } catch let error as StorageError {
+            throw RelayError.storage(error)
+        }
+        let invite = InviteCode(
+            host: address.host, port: address.port, relayKey: relayKey.publicKey.rawRepresentation, rootFingerprint: fingerprint,
+            token: token, expiresAt: UInt64(max(0, expiresAt)))
+        return (userId, invite)
+    }
+
+    private func parsePublicAddress(_ text: String) throws -> (host: String, port: UInt16) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port != 0 else {
+            throw RelayError.invalidConfiguration(path: configurationPath, reason: "publicAddress \"\(text)\" is not HOST:PORT")
+        }
+        return (String(text[..<colon]), port)
+    }
+
+    // MARK: - Secret files
+
+    private static func writeSecret(_ secret: SecureBytes, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw RelayError.fileFailed(path: path, operation: "create", errno: errno) }
+        defer { close(descriptor) }
+        let written = secret.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == secret.count, fsync(descriptor) == 0 else {
+            throw RelayError.fileFailed(path: path, operation: "write", errno: errno)
+        }
+    }
+
+    private static func readSecret(_ path: String, count: Int) throws -> SecureBytes {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { throw RelayError.dataFolderMissing(path: path) }
+            throw RelayError.fileFailed(path: path, operation: "open", errno: errno)
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw RelayError.fileFailed(path: path, operation: "stat", errno: errno) }
+        guard Int(status.st_size) == count else {
+            throw RelayError.invalidKeyFile(path: path, expected: count, actual: Int(status.st_size))
+        }
+        var readCount = 0
+        let secret = SecureBytes(count: count) { buffer in
+            readCount = read(descriptor, buffer.baseAddress, count)
+        }
+        guard readCount == count else { throw RelayError.invalidKeyFile(path: path, expected: count, actual: max(0, readCount)) }
+        return secret
+    }
+}

@@ -1,0 +1,511 @@
+import Foundation
+import RatsboteCrypto
+import RatsboteStorage
+import RatsboteWire
+
+/// The embedded relay store: one SQLite file in WAL mode with `synchronous = FULL`, so each
+/// commit is durable, and the storage thread batches many requests into one commit.
+public final class SQLiteRelayStore: RelayStore {
+    private let database: Database
+    private var statements: [String: Statement] = [:]
+    private var savepointDepth = 0
+
+    /// The schema, one migration per entry. Never edit a shipped entry; append a new one.
+    static let migrations = [
+        """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE TABLE invites (
+            token_hash BLOB PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id),
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER
+        );
+        CREATE TABLE devices (
+            row_id INTEGER PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id),
+            device_id INTEGER NOT NULL,
+            transport_key BLOB NOT NULL UNIQUE,
+            identity_key BLOB NOT NULL,
+            envelope_key BLOB NOT NULL,
+            suite INTEGER NOT NULL,
+            enrolled_at INTEGER NOT NULL,
+            revoked_at INTEGER,
+            envelope_count INTEGER NOT NULL DEFAULT 0,
+            envelope_bytes INTEGER NOT NULL DEFAULT 0,
+            expired_unread INTEGER NOT NULL DEFAULT 0,
+            expired_since INTEGER NOT NULL DEFAULT 0,
+            prekeys_low INTEGER,
+            UNIQUE (user_id, device_id)
+        );
+        CREATE TABLE envelopes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            device_row INTEGER NOT NULL,
+            received_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            sealed BLOB NOT NULL
+        );
+        CREATE INDEX envelopes_by_mailbox ON envelopes (device_row, id);
+        CREATE INDEX envelopes_by_expiry ON envelopes (expires_at);
+        CREATE TABLE send_dedupe (
+            key BLOB PRIMARY KEY,
+            envelope_id INTEGER NOT NULL,
+            device_row INTEGER NOT NULL,
+            received_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX send_dedupe_by_expiry ON send_dedupe (expires_at);
+        CREATE TABLE signed_prekeys (
+            device_row INTEGER PRIMARY KEY,
+            key_id INTEGER NOT NULL,
+            public_key BLOB NOT NULL,
+            signature BLOB NOT NULL
+        );
+        CREATE TABLE one_time_prekeys (
+            device_row INTEGER NOT NULL,
+            key_id INTEGER NOT NULL,
+            public_key BLOB NOT NULL,
+            PRIMARY KEY (device_row, key_id)
+        );
+        """
+    ]
+
+    /// Opens or creates the database and brings its schema up to date.
+    ///
+    /// - Throws: ``StorageError`` when the file cannot be opened or is newer than this program.
+    public init(path: String) throws {
+        database = try Database(path: path, walMode: true)
+        try database.migrate(Self.migrations, name: "relay")
+    }
+
+    private func statement(_ sql: String) throws -> Statement {
+        if let cached = statements[sql] { return cached }
+        let prepared = try database.prepare(sql)
+        statements[sql] = prepared
+        return prepared
+    }
+
+    @discardableResult
+    private func run(_ sql: String, _ arguments: [SQLValue] = []) throws -> [[SQLValue]] {
+        try statement(sql).run(arguments)
+    }
+
+    // MARK: - Transactions
+
+    public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
+        try database.transaction(body)
+    }
+
+    public func savepoint<Result>(_ body: () throws -> Result) throws -> Result {
+        savepointDepth += 1
+        let name = "job\(savepointDepth)"
+        defer { savepointDepth -= 1 }
+        try database.execute("SAVEPOINT \(name)")
+        do {
+            let result = try body()
+            try database.execute("RELEASE \(name)")
+            return result
+        } catch {
+            try? database.execute("ROLLBACK TO \(name)")
+            try? database.execute("RELEASE \(name)")
+            throw error
+        }
+    }
+
+    // MARK: - Users and enrollment
+
+    public func createUser(
+        displayName: String, role: String, unit: String, inviteTokenHash: [UInt8], inviteExpiresAt: Int64, now: Int64
+    ) throws -> String {
+        try transaction {
+            let base = UserSlug.make(from: displayName)
+            var candidate = base
+            var suffix = 2
+            while try !run("SELECT 1 FROM users WHERE id = ?", [.text(candidate)]).isEmpty {
+                let tail = "-\(suffix)"
+                candidate = String(base.prefix(WireLimits.userId - tail.count)) + tail
+                suffix += 1
+            }
+            try run(
+                "INSERT INTO users (id, display_name, role, unit, created_at) VALUES (?, ?, ?, ?, ?)",
+                [.text(candidate), .text(displayName), .text(role), .text(unit), .integer(now)])
+            try run(
+                "INSERT INTO invites (token_hash, user_id, expires_at) VALUES (?, ?, ?)",
+                [.blob(inviteTokenHash), .text(candidate), .integer(inviteExpiresAt)])
+            return candidate
+        }
+    }
+
+    public func device(transportKey: [UInt8]) throws -> DeviceRecord? {
+        let rows = try run(
+            "SELECT row_id, user_id, device_id, revoked_at FROM devices WHERE transport_key = ?", [.blob(transportKey)])
+        guard let row = rows.first, let rowId = row[0].int64, let userId = row[1].string, let deviceId = row[2].int64 else {
+            return nil
+        }
+        return DeviceRecord(
+            rowId: rowId, address: DeviceAddress(userId: userId, deviceId: UInt32(clamping: deviceId)), isRevoked: row[3] != .null)
+    }
+
+    public func enroll(
+        inviteTokenHash: [UInt8], transportKey: [UInt8], identityKey: [UInt8], envelopeKey: [UInt8], suite: UInt16, now: Int64
+    ) throws -> Enrollment {
+        if try device(transportKey: transportKey) != nil {
+            throw RelayFailure(.alreadyEnrolled, "this device key is already enrolled")
+        }
+        let invites = try run(
+            """
+            SELECT i.user_id, i.expires_at, i.used_at, u.display_name, u.role, u.unit, u.revoked_at
+            FROM invites i JOIN users u ON u.id = i.user_id WHERE i.token_hash = ?
+            """, [.blob(inviteTokenHash)])
+        guard let invite = invites.first, let userId = invite[0].string, let expiresAt = invite[1].int64 else {
+            throw RelayFailure(.invalidInvite, "the invite code is unknown; ask the operator for a new one")
+        }
+        guard invite[2] == .null else {
+            throw RelayFailure(.invalidInvite, "the invite code was already used; ask the operator for a new one")
+        }
+        guard expiresAt > now else {
+            throw RelayFailure(.invalidInvite, "the invite code has expired; ask the operator for a new one")
+        }
+        guard invite[6] == .null else {
+            throw RelayFailure(.revoked, "the user of this invite code was revoked")
+        }
+
+        let count = try run("SELECT count(*), coalesce(max(device_id), 0) FROM devices WHERE user_id = ?", [.text(userId)])
+        let existing = count.first?[0].int64 ?? 0
+        let highest = count.first?[1].int64 ?? 0
+        guard existing < Int64(WireLimits.devicesPerUser) else {
+            throw RelayFailure(.tooLarge, "the user already has \(existing) devices, the maximum")
+        }
+        let deviceId = highest + 1
+        try run(
+            """
+            INSERT INTO devices (user_id, device_id, transport_key, identity_key, envelope_key, suite, enrolled_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(userId), .integer(deviceId), .blob(transportKey), .blob(identityKey), .blob(envelopeKey),
+             .integer(Int64(suite)), .integer(now)])
+        let rowId = database.lastInsertRowID
+        try run("UPDATE invites SET used_at = ? WHERE token_hash = ?", [.integer(now), .blob(inviteTokenHash)])
+
+        return Enrollment(
+            device: DeviceRecord(rowId: rowId, address: DeviceAddress(userId: userId, deviceId: UInt32(deviceId)), isRevoked: false),
+            displayName: invite[3].string ?? "", role: invite[4].string ?? "", unit: invite[5].string ?? "")
+    }
+
+    // MARK: - Mailboxes
+
+    public func store(_ send: PendingSend, defaultTimeToLive: Int64, limits: RelayLimits, now: Int64) throws -> StoredSend {
+        let earlier = try run(
+            "SELECT envelope_id, device_row, received_at FROM send_dedupe WHERE key = ?", [.blob(send.dedupeKey)])
+        if let row = earlier.first, let id = row[0].int64, let recipientRow = row[1].int64, let receivedAt = row[2].int64 {
+            return StoredSend(envelopeId: UInt64(id), recipientRow: recipientRow, receivedAt: UInt64(receivedAt), isNew: false)
+        }
+
+        let recipients = try run(
+            "SELECT row_id, envelope_count, envelope_bytes FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL",
+            [.text(send.recipient.userId), .integer(Int64(send.recipient.deviceId))])
+        guard let recipient = recipients.first, let recipientRow = recipient[0].int64 else {
+            throw RelayFailure(.unknownRecipient, "no active device \(send.recipient)")
+        }
+        let depth = recipient[1].int64 ?? 0
+        let bytes = recipient[2].int64 ?? 0
+        guard depth < Int64(limits.maximumMailboxEnvelopes) else {
+            throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) holds \(depth) envelopes, the maximum")
+        }
+        guard bytes + Int64(send.sealed.count) <= Int64(limits.maximumMailboxBytes) else {
+            throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) would exceed \(limits.maximumMailboxBytes) bytes")
+        }
+
+        let timeToLive = send.timeToLive == 0 ? defaultTimeToLive : min(Int64(send.timeToLive), defaultTimeToLive)
+        let expiresAt = now + timeToLive
+        try run(
+            "INSERT INTO envelopes (device_row, received_at, expires_at, size, sealed) VALUES (?, ?, ?, ?, ?)",
+            [.integer(recipientRow), .integer(now), .integer(expiresAt), .integer(Int64(send.sealed.count)), .blob(send.sealed)])
+        let envelopeId = database.lastInsertRowID
+        try run(
+            "UPDATE devices SET envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ? WHERE row_id = ?",
+            [.integer(Int64(send.sealed.count)), .integer(recipientRow)])
+        try run(
+            "INSERT INTO send_dedupe (key, envelope_id, device_row, received_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            [.blob(send.dedupeKey), .integer(envelopeId), .integer(recipientRow), .integer(now), .integer(expiresAt)])
+        return StoredSend(envelopeId: UInt64(envelopeId), recipientRow: recipientRow, receivedAt: UInt64(now), isNew: true)
+    }
+
+    public func beginReceive(deviceRow: Int64) throws -> ReceiveSummary {
+        let rows = try run(
+            "SELECT envelope_count, expired_unread, expired_since, prekeys_low FROM devices WHERE row_id = ?", [.integer(deviceRow)])
+        guard let row = rows.first else { throw RelayFailure(.notEnrolled, "the device is not enrolled") }
+        try run("UPDATE devices SET expired_unread = 0, expired_since = 0 WHERE row_id = ?", [.integer(deviceRow)])
+        return ReceiveSummary(
+            backlog: UInt32(clamping: row[0].int64 ?? 0), expiredUnread: UInt32(clamping: row[1].int64 ?? 0),
+            expiredSince: UInt64(clamping: row[2].int64 ?? 0), prekeysLow: row[3].int64.map { UInt32(clamping: $0) })
+    }
+
+    public func envelopes(deviceRow: Int64, afterId: UInt64, limit: Int, maximumBytes: Int) throws -> [StoredEnvelope] {
+        let rows = try run(
+            "SELECT id, received_at, sealed FROM envelopes WHERE device_row = ? AND id > ? ORDER BY id LIMIT ?",
+            [.integer(deviceRow), .integer(Int64(clamping: afterId)), .integer(Int64(limit))])
+        var result: [StoredEnvelope] = []
+        var total = 0
+        for row in rows {
+            let sealed = row[2].bytes ?? []
+            // Always return at least one envelope, so a single large one still makes progress.
+            if !result.isEmpty && total + sealed.count > maximumBytes { break }
+            total += sealed.count
+            result.append(
+                StoredEnvelope(id: UInt64(row[0].int64 ?? 0), receivedAt: UInt64(clamping: row[1].int64 ?? 0), sealed: sealed))
+        }
+        return result
+    }
+
+    public func acknowledge(deviceRow: Int64, ids: [UInt64]) throws {
+        var count: Int64 = 0
+        var bytes: Int64 = 0
+        for id in ids {
+            let rows = try run(
+                "DELETE FROM envelopes WHERE id = ? AND device_row = ? RETURNING size",
+                [.integer(Int64(clamping: id)), .integer(deviceRow)])
+            for row in rows {
+                count += 1
+                bytes += row[0].int64 ?? 0
+            }
+        }
+        if count > 0 {
+            try run(
+                "UPDATE devices SET envelope_count = envelope_count - ?, envelope_bytes = envelope_bytes - ? WHERE row_id = ?",
+                [.integer(count), .integer(bytes), .integer(deviceRow)])
+        }
+    }
+
+    // MARK: - Prekeys
+
+    public func uploadPrekeys(deviceRow: Int64, signed: SignedPrekey, oneTime: [OneTimePrekey]) throws {
+        let keys = try run("SELECT identity_key FROM devices WHERE row_id = ?", [.integer(deviceRow)])
+        guard let identity = keys.first?[0].bytes, let identityKey = try? Ed25519PublicKey(rawRepresentation: identity) else {
+            throw RelayFailure(.notEnrolled, "the device is not enrolled")
+        }
+        // The relay checks the signature so that a broken client learns at once, not its peers later.
+        guard identityKey.isValidSignature(signed.signature, for: signed.publicKey) else {
+            throw RelayFailure(.malformedRequest, "the signed prekey \(signed.id) has an invalid signature")
+        }
+        try run(
+            "INSERT OR REPLACE INTO signed_prekeys (device_row, key_id, public_key, signature) VALUES (?, ?, ?, ?)",
+            [.integer(deviceRow), .integer(Int64(signed.id)), .blob(signed.publicKey), .blob(signed.signature)])
+        for key in oneTime {
+            try run(
+                "INSERT OR REPLACE INTO one_time_prekeys (device_row, key_id, public_key) VALUES (?, ?, ?)",
+                [.integer(deviceRow), .integer(Int64(key.id)), .blob(key.publicKey)])
+        }
+        try run("UPDATE devices SET prekeys_low = NULL WHERE row_id = ?", [.integer(deviceRow)])
+    }
+
+    public func claimPrekeys(userId: String, lowThreshold: Int) throws -> PrekeyClaim {
+        let devices = try run(
+            """
+            SELECT d.row_id, d.device_id, d.suite, d.identity_key, d.envelope_key, s.key_id, s.public_key, s.signature
+            FROM devices d LEFT JOIN signed_prekeys s ON s.device_row = d.row_id
+            WHERE d.user_id = ? AND d.revoked_at IS NULL ORDER BY d.device_id
+            """, [.text(userId)])
+        guard !devices.isEmpty else { throw RelayFailure(.notFound, "no active device for user \(userId)") }
+
+        var claim = PrekeyClaim(bundles: [], lowDevices: [])
+        for row in devices {
+            let rowId = row[0].int64 ?? 0
+            let deviceId = UInt32(clamping: row[1].int64 ?? 0)
+            let keys = DeviceKeys(
+                deviceId: deviceId, suite: Suite(rawValue: UInt16(clamping: row[2].int64 ?? 1)),
+                identityKey: row[3].bytes ?? [], envelopeKey: row[4].bytes ?? [])
+            var signed: SignedPrekey?
+            if let id = row[5].int64, let publicKey = row[6].bytes, let signature = row[7].bytes {
+                signed = SignedPrekey(id: UInt32(clamping: id), publicKey: publicKey, signature: signature)
+            }
+
+            // DELETE … RETURNING inside the storage thread's transaction takes the key out in one
+            // step, so two claims can never receive the same one-time prekey.
+            let taken = try run(
+                """
+                DELETE FROM one_time_prekeys WHERE rowid = (
+                    SELECT rowid FROM one_time_prekeys WHERE device_row = ? ORDER BY key_id LIMIT 1
+                ) RETURNING key_id, public_key
+                """, [.integer(rowId)])
+            var oneTime: OneTimePrekey?
+            if let key = taken.first, let id = key[0].int64, let publicKey = key[1].bytes {
+                oneTime = OneTimePrekey(id: UInt32(clamping: id), publicKey: publicKey)
+            }
+
+            let remaining = try run("SELECT count(*) FROM one_time_prekeys WHERE device_row = ?", [.integer(rowId)]).first?[0].int64 ?? 0
+            if remaining < Int64(lowThreshold) {
+                try run("UPDATE devices SET prekeys_low = ? WHERE row_id = ?", [.integer(remaining), .integer(rowId)])
+                claim.lowDevices.append((rowId, UInt32(clamping: remaining)))
+            }
+            claim.bundles.append(
+                DevicePrekeyBundle(
+                    address: DeviceAddress(userId: userId, deviceId: deviceId), device: keys, signedPrekey: signed,
+                    oneTimePrekey: oneTime))
+        }
+        return claim
+    }
+
+    // MARK: - Directory
+
+    public func directory(query: String) throws -> [DirectoryEntry] {
+        let users = try run(
+            "SELECT id, display_name, role, unit FROM users WHERE revoked_at IS NULL ORDER BY display_name, id")
+        let needle = query.lowercased()
+        var entries: [DirectoryEntry] = []
+        for row in users {
+            guard let id = row[0].string else { continue }
+            let name = row[1].string ?? ""
+            let role = row[2].string ?? ""
+            let unit = row[3].string ?? ""
+            let matches =
+                needle.isEmpty || id == query || name.lowercased().contains(needle) || role.lowercased().contains(needle)
+                || unit.lowercased().contains(needle)
+            guard matches else { continue }
+
+            let devices = try run(
+                """
+                SELECT device_id, suite, identity_key, envelope_key FROM devices
+                WHERE user_id = ? AND revoked_at IS NULL ORDER BY device_id
+                """, [.text(id)])
+            let keys = devices.map { device in
+                DeviceKeys(
+                    deviceId: UInt32(clamping: device[0].int64 ?? 0), suite: Suite(rawValue: UInt16(clamping: device[1].int64 ?? 1)),
+                    identityKey: device[2].bytes ?? [], envelopeKey: device[3].bytes ?? [])
+            }
+            entries.append(DirectoryEntry(userId: id, displayName: name, role: role, unit: unit, devices: keys))
+            if entries.count == WireLimits.directoryEntries { break }
+        }
+        return entries
+    }
+
+    // MARK: - Expiry
+
+    public func sweepExpired(now: Int64) throws -> Int {
+        try savepoint {
+            let groups = try run(
+                "SELECT device_row, count(*), sum(size), min(expires_at) FROM envelopes WHERE expires_at <= ? GROUP BY device_row",
+                [.integer(now)])
+            var total = 0
+            for group in groups {
+                guard let row = group[0].int64, let count = group[1].int64 else { continue }
+                let bytes = group[2].int64 ?? 0
+                let oldest = group[3].int64 ?? now
+                try run(
+                    """
+                    UPDATE devices SET envelope_count = envelope_count - ?1, envelope_bytes = envelope_bytes - ?2,
+                        expired_unread = expired_unread + ?1,
+                        expired_since = CASE WHEN expired_since = 0 THEN ?3 ELSE min(expired_since, ?3) END
+                    WHERE row_id = ?4
+                    """, [.integer(count), .integer(bytes), .integer(oldest), .integer(row)])
+                total += Int(count)
+            }
+            try run("DELETE FROM envelopes WHERE expires_at <= ?", [.integer(now)])
+            try run("DELETE FROM send_dedupe WHERE expires_at <= ?", [.integer(now)])
+            return total
+        }
+    }
+
+    // MARK: - Operator commands
+
+    public func users() throws -> [UserRecord] {
+        let rows = try run(
+            """
+            SELECT u.id, u.display_name, u.role, u.unit, u.created_at, u.revoked_at,
+                (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.revoked_at IS NULL),
+                (SELECT count(*) FROM invites i WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > ?)
+            FROM users u ORDER BY u.created_at, u.id
+            """, [.integer(Int64(Date().timeIntervalSince1970))])
+        return rows.map { row in
+            UserRecord(
+                id: row[0].string ?? "", displayName: row[1].string ?? "", role: row[2].string ?? "", unit: row[3].string ?? "",
+                createdAt: row[4].int64 ?? 0, revokedAt: row[5].int64, activeDevices: Int(row[6].int64 ?? 0),
+                pendingInvites: Int(row[7].int64 ?? 0))
+        }
+    }
+
+    public func revoke(userId: String, now: Int64) throws -> Int {
+        try transaction {
+            guard try !run("SELECT 1 FROM users WHERE id = ?", [.text(userId)]).isEmpty else {
+                throw RelayError.userNotFound(userId)
+            }
+            let devices = try run(
+                "SELECT row_id FROM devices WHERE user_id = ? AND revoked_at IS NULL", [.text(userId)]
+            ).compactMap { $0[0].int64 }
+            for row in devices {
+                try run("DELETE FROM envelopes WHERE device_row = ?", [.integer(row)])
+                try run("DELETE FROM one_time_prekeys WHERE device_row = ?", [.integer(row)])
+                try run("DELETE FROM signed_prekeys WHERE device_row = ?", [.integer(row)])
+                try run(
+                    "UPDATE devices SET revoked_at = ?, envelope_count = 0, envelope_bytes = 0 WHERE row_id = ?",
+                    [.integer(now), .integer(row)])
+            }
+            try run("UPDATE users SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", [.integer(now), .text(userId)])
+            try run("UPDATE invites SET used_at = coalesce(used_at, ?) WHERE user_id = ?", [.integer(now), .text(userId)])
+            return devices.count
+        }
+    }
+
+    public func statistics() throws -> RelayStatistics {
+        let totals = try run(
+            """
+            SELECT (SELECT count(*) FROM users WHERE revoked_at IS NULL),
+                (SELECT count(*) FROM devices WHERE revoked_at IS NULL),
+                (SELECT coalesce(sum(envelope_count), 0) FROM devices),
+                (SELECT coalesce(sum(envelope_bytes), 0) FROM devices),
+                (SELECT count(*) FROM one_time_prekeys)
+            """)
+        let mailboxes = try run(
+            """
+            SELECT user_id, device_id, envelope_count, envelope_bytes FROM devices
+            WHERE revoked_at IS NULL ORDER BY envelope_count DESC, user_id, device_id
+            """
+        ).map { row in
+            MailboxStatistics(
+                address: "\(row[0].string ?? "").\(row[1].int64 ?? 0)", envelopes: Int(row[2].int64 ?? 0),
+                bytes: Int(row[3].int64 ?? 0))
+        }
+        let row = totals.first ?? []
+        func value(_ index: Int) -> Int { index < row.count ? Int(row[index].int64 ?? 0) : 0 }
+        return RelayStatistics(
+            users: value(0), devices: value(1), envelopes: value(2), bytes: value(3), oneTimePrekeys: value(4), mailboxes: mailboxes)
+    }
+}
+
+/// Derives user ids from display names.
+public enum UserSlug {
+    /// A lowercase ASCII id: German umlauts and ß spelled out, other accents dropped, anything
+    /// else a single hyphen, at most ``WireLimits/userId`` characters; "user" when nothing is left.
+    public static func make(from name: String) -> String {
+        var spelled = ""
+        for character in name.lowercased() {
+            switch character {
+            case "ä": spelled += "ae"
+            case "ö": spelled += "oe"
+            case "ü": spelled += "ue"
+            case "ß": spelled += "ss"
+            default: spelled.append(character)
+            }
+        }
+        let folded = spelled.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
+        var slug = ""
+        for scalar in folded.unicodeScalars {
+            if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                slug.unicodeScalars.append(scalar)
+            } else if !slug.isEmpty, !slug.hasSuffix("-") {
+                slug += "-"
+            }
+        }
+        while slug.hasSuffix("-") { slug.removeLast() }
+        slug = String(slug.prefix(WireLimits.userId - 4))
+        while slug.hasSuffix("-") { slug.removeLast() }
+        return slug.isEmpty ? "user" : slug
+    }
+}

@@ -1,0 +1,277 @@
+import RatsboteRelay
+import RatsboteStorage
+import RatsboteSupport
+import RatsboteWire
+
+/// Every text a person reads from `ratsbote-relay`, in English and German. Logs stay English and
+/// are not here.
+enum Texts {
+    static let usage = Localized(
+        en: """
+            Usage: ratsbote-relay COMMAND [OPTIONS]
+
+            Commands:
+              init     create a data folder with a new relay key and database
+              serve    run the relay
+              invite   create a participant and print a one-time invite code
+              users    list participants
+              revoke   revoke a participant and all of their devices
+              stats    show counts, mailbox depths and bytes
+
+            Options for every command: --lang de|en, --help
+            Run "ratsbote-relay COMMAND --help" for the options of a command.
+            """,
+        de: """
+            Aufruf: ratsbote-relay BEFEHL [OPTIONEN]
+
+            Befehle:
+              init     Datenordner mit neuem Relay-Schlüssel und Datenbank anlegen
+              serve    das Relay betreiben
+              invite   Teilnehmer anlegen und einen Einmal-Einladungscode ausgeben
+              users    Teilnehmer auflisten
+              revoke   Teilnehmer und alle seine Geräte sperren
+              stats    Anzahlen, Postfachtiefen und Bytes anzeigen
+
+            Optionen für jeden Befehl: --lang de|en, --help
+            "ratsbote-relay BEFEHL --help" zeigt die Optionen eines Befehls.
+            """)
+
+    static let initHelp = Localized(
+        en: """
+            Usage: ratsbote-relay init --data DIR [--org NAME] [--address HOST:PORT]
+
+            Creates DIR (mode 0700) with the relay's Noise key (relay.key), the organisation
+            root key (org-root.key), relay.json and relay.sqlite. An existing DIR is never
+            overwritten.
+
+              --data DIR            the data folder to create
+              --org NAME            the organisation's name (default: Ratsbote)
+              --address HOST:PORT   the address invite codes carry (default: 127.0.0.1:7443)
+
+            Example: ratsbote-relay init --data /var/lib/ratsbote --org "Stadt Musterstadt" --address relay.example.de:7443
+            """,
+        de: """
+            Aufruf: ratsbote-relay init --data ORDNER [--org NAME] [--address HOST:PORT]
+
+            Legt ORDNER (Modus 0700) an, mit dem Noise-Schlüssel des Relays (relay.key), dem
+            Wurzelschlüssel der Organisation (org-root.key), relay.json und relay.sqlite. Ein
+            vorhandener ORDNER wird nie überschrieben.
+
+              --data ORDNER         der anzulegende Datenordner
+              --org NAME            Name der Organisation (Standard: Ratsbote)
+              --address HOST:PORT   Adresse in den Einladungscodes (Standard: 127.0.0.1:7443)
+
+            Beispiel: ratsbote-relay init --data /var/lib/ratsbote --org "Stadt Musterstadt" --address relay.example.de:7443
+            """)
+
+    static let serveHelp = Localized(
+        en: """
+            Usage: ratsbote-relay serve --data DIR [--listen HOST:PORT]
+
+            Runs the relay until SIGTERM or SIGINT, then finishes pending commits and exits.
+            Logs go to standard error as key=value lines.
+
+              --data DIR            the data folder created by init
+              --listen HOST:PORT    where to listen (default: the configured address; port 0
+                                    picks a free port, printed as "listening address=...")
+
+            Example: ratsbote-relay serve --data /var/lib/ratsbote --listen 0.0.0.0:7443
+            """,
+        de: """
+            Aufruf: ratsbote-relay serve --data ORDNER [--listen HOST:PORT]
+
+            Betreibt das Relay bis SIGTERM oder SIGINT, schreibt dann offene Commits fertig und
+            beendet sich. Protokollzeilen gehen als key=value auf die Standardfehlerausgabe.
+
+              --data ORDNER         der mit init angelegte Datenordner
+              --listen HOST:PORT    Adresse zum Lauschen (Standard: die konfigurierte Adresse;
+                                    Port 0 wählt einen freien Port, ausgegeben als "listening address=...")
+
+            Beispiel: ratsbote-relay serve --data /var/lib/ratsbote --listen 0.0.0.0:7443
+            """)
+
+    static let inviteHelp = Localized(
+        en: """
+            Usage: ratsbote-relay invite --data DIR --name NAME --role ROLE --unit UNIT [--expires DURATION]
+
+            Creates a participant and prints their user id and a one-time invite code (last
+            line). The code enrolls one device and expires after DURATION.
+
+              --data DIR            the data folder
+              --name NAME           the participant's display name
+              --role ROLE           their role, e.g. "Ratsmitglied"
+              --unit UNIT           their organisational unit, e.g. "Fraktion A"
+              --expires DURATION    validity such as 7d, 12h, 30m or seconds (default: 7d)
+
+            Example: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
+            """,
+        de: """
+            Aufruf: ratsbote-relay invite --data ORDNER --name NAME --role ROLLE --unit EINHEIT [--expires DAUER]
+
+            Legt einen Teilnehmer an und gibt seine Benutzerkennung und einen
+            Einmal-Einladungscode aus (letzte Zeile). Der Code meldet ein Gerät an und verfällt
+            nach DAUER.
+
+              --data ORDNER         der Datenordner
+              --name NAME           Anzeigename des Teilnehmers
+              --role ROLLE          seine Rolle, z. B. "Ratsmitglied"
+              --unit EINHEIT        seine Organisationseinheit, z. B. "Fraktion A"
+              --expires DAUER       Gültigkeit wie 7d, 12h, 30m oder Sekunden (Standard: 7d)
+
+            Beispiel: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
+            """)
+
+    static let usersHelp = Localized(
+        en: """
+            Usage: ratsbote-relay users --data DIR [--json]
+
+            Lists every participant with role, unit, active devices and pending invites.
+
+            Example: ratsbote-relay users --data /var/lib/ratsbote --json
+            """,
+        de: """
+            Aufruf: ratsbote-relay users --data ORDNER [--json]
+
+            Listet alle Teilnehmer mit Rolle, Einheit, aktiven Geräten und offenen Einladungen.
+
+            Beispiel: ratsbote-relay users --data /var/lib/ratsbote --json
+            """)
+
+    static let revokeHelp = Localized(
+        en: """
+            Usage: ratsbote-relay revoke --data DIR [--json] USER
+
+            Revokes USER: their devices can no longer connect, their waiting envelopes and
+            prekeys are deleted and their unused invites become invalid.
+
+            Example: ratsbote-relay revoke --data /var/lib/ratsbote erika-muster
+            """,
+        de: """
+            Aufruf: ratsbote-relay revoke --data ORDNER [--json] BENUTZER
+
+            Sperrt BENUTZER: seine Geräte können sich nicht mehr verbinden, wartende Umschläge
+            und Prekeys werden gelöscht und unbenutzte Einladungen werden ungültig.
+
+            Beispiel: ratsbote-relay revoke --data /var/lib/ratsbote erika-muster
+            """)
+
+    static let statsHelp = Localized(
+        en: """
+            Usage: ratsbote-relay stats --data DIR [--json]
+
+            Shows participants, devices, waiting envelopes and bytes, one-time prekeys and the
+            depth of each mailbox.
+
+            Example: ratsbote-relay stats --data /var/lib/ratsbote --json
+            """,
+        de: """
+            Aufruf: ratsbote-relay stats --data ORDNER [--json]
+
+            Zeigt Teilnehmer, Geräte, wartende Umschläge und Bytes, Einmal-Prekeys und die
+            Tiefe jedes Postfachs.
+
+            Beispiel: ratsbote-relay stats --data /var/lib/ratsbote --json
+            """)
+
+    static func created(_ path: String) -> Localized {
+        Localized(en: "Created the data folder \(path).", de: "Datenordner \(path) angelegt.")
+    }
+
+    static func relayKey(_ hex: String) -> Localized {
+        Localized(en: "Relay public key: \(hex)", de: "Öffentlicher Relay-Schlüssel: \(hex)")
+    }
+
+    static func userCreated(_ id: String, expires: String) -> Localized {
+        Localized(
+            en: "User id: \(id)\nThe invite code is valid until \(expires) and enrolls one device:",
+            de: "Benutzerkennung: \(id)\nDer Einladungscode gilt bis \(expires) und meldet ein Gerät an:")
+    }
+
+    static func revoked(_ id: String, devices: Int) -> Localized {
+        Localized(en: "Revoked \(id) and \(devices) device(s).", de: "\(id) und \(devices) Gerät(e) gesperrt.")
+    }
+
+    static let noUsers = Localized(en: "No participants yet. Create one with \"ratsbote-relay invite\".", de: "Noch keine Teilnehmer. Mit \"ratsbote-relay invite\" anlegen.")
+
+    static let usersHeader = Localized(
+        en: "USER\tNAME\tROLE\tUNIT\tDEVICES\tINVITES\tSTATUS", de: "BENUTZER\tNAME\tROLLE\tEINHEIT\tGERÄTE\tEINLADUNGEN\tSTATUS")
+    static let active = Localized(en: "active", de: "aktiv")
+    static let revokedStatus = Localized(en: "revoked", de: "gesperrt")
+
+    static func statistics(_ stats: RelayStatistics) -> Localized {
+        Localized(
+            en: "Participants: \(stats.users)\nDevices: \(stats.devices)\nWaiting envelopes: \(stats.envelopes) (\(stats.bytes) bytes)\nOne-time prekeys: \(stats.oneTimePrekeys)",
+            de: "Teilnehmer: \(stats.users)\nGeräte: \(stats.devices)\nWartende Umschläge: \(stats.envelopes) (\(stats.bytes) Bytes)\nEinmal-Prekeys: \(stats.oneTimePrekeys)")
+    }
+
+    static let mailboxHeader = Localized(en: "MAILBOX\tENVELOPES\tBYTES", de: "POSTFACH\tUMSCHLÄGE\tBYTES")
+
+    static func errorPrefix(_ text: String) -> Localized {
+        Localized(en: "error: \(text)", de: "Fehler: \(text)")
+    }
+
+    /// The message for a command-line mistake.
+    static func usageError(_ error: UsageError) -> Localized {
+        switch error {
+        case .unknownOption(let option):
+            return Localized(en: "unknown option \(option)", de: "unbekannte Option \(option)")
+        case .missingValue(let option):
+            return Localized(en: "the option \(option) needs a value", de: "die Option \(option) braucht einen Wert")
+        case .repeatedOption(let option):
+            return Localized(en: "the option \(option) was given twice", de: "die Option \(option) wurde zweimal angegeben")
+        case .unexpectedArgument(let argument):
+            return Localized(en: "unexpected argument \"\(argument)\"", de: "unerwartetes Argument \"\(argument)\"")
+        case .missingArgument(let name):
+            return Localized(en: "the argument \(name) is missing", de: "das Argument \(name) fehlt")
+        case .invalidValue(let option, let value, let expected):
+            return Localized(
+                en: "invalid value \"\(value)\" for \(option); expected \(expected)",
+                de: "ungültiger Wert \"\(value)\" für \(option); erwartet: \(expected)")
+        case .unknownCommand(let command):
+            return Localized(en: "unknown command \"\(command)\"", de: "unbekannter Befehl \"\(command)\"")
+        case .missingCommand:
+            return Localized(en: "a command is missing", de: "es fehlt ein Befehl")
+        }
+    }
+
+    /// The message for a failed operation.
+    static func failure(_ error: any Error) -> Localized {
+        switch error {
+        case RelayError.dataFolderExists(let path):
+            return Localized(
+                en: "\(path) already exists; choose a new folder (init never overwrites a relay key)",
+                de: "\(path) existiert bereits; einen neuen Ordner wählen (init überschreibt nie einen Relay-Schlüssel)")
+        case RelayError.dataFolderMissing(let path):
+            return Localized(
+                en: "\(path) is missing; create the data folder with \"ratsbote-relay init --data DIR\"",
+                de: "\(path) fehlt; den Datenordner mit \"ratsbote-relay init --data ORDNER\" anlegen")
+        case RelayError.fileFailed(let path, let operation, let code):
+            return Localized(
+                en: "\(operation) \(path) failed (errno \(code)); check the path and its permissions",
+                de: "\(operation) \(path) fehlgeschlagen (errno \(code)); Pfad und Rechte prüfen")
+        case RelayError.invalidKeyFile(let path, let expected, let actual):
+            return Localized(
+                en: "\(path) has \(actual) bytes, expected \(expected); restore it from the backup",
+                de: "\(path) hat \(actual) Bytes, erwartet \(expected); aus der Sicherung wiederherstellen")
+        case RelayError.invalidConfiguration(let path, let reason):
+            return Localized(en: "\(path) is invalid: \(reason)", de: "\(path) ist ungültig: \(reason)")
+        case RelayError.invalidValue(let field, let value, let reason):
+            return Localized(
+                en: "invalid \(field) \"\(value)\": expected \(reason)", de: "ungültiger Wert für \(field) \"\(value)\": erwartet \(reason)")
+        case RelayError.userNotFound(let id):
+            return Localized(
+                en: "no user \"\(id)\"; list users with \"ratsbote-relay users\"",
+                de: "kein Benutzer \"\(id)\"; Benutzer mit \"ratsbote-relay users\" auflisten")
+        case RelayError.storage(let storage):
+            return Localized(en: "database error: \(storage)", de: "Datenbankfehler: \(storage)")
+        case RelayError.listenFailed(let address, let reason):
+            return Localized(
+                en: "cannot listen on \(address): \(reason); choose another address with --listen",
+                de: "kann nicht auf \(address) lauschen: \(reason); mit --listen eine andere Adresse wählen")
+        case let storage as StorageError:
+            return Localized(en: "database error: \(storage)", de: "Datenbankfehler: \(storage)")
+        default:
+            return Localized(en: "\(error)", de: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,172 @@
+// End-to-end tests: the built `ratsbote` and `ratsbote-relay` binaries, a real relay process
+// on loopback, real SQLite files, real sockets.
+
+import Foundation
+import RatsboteTestSupport
+import Testing
+
+/// One participant: a home folder and a passphrase file.
+struct Participant {
+    let home: URL
+    let passphraseFile: URL
+
+    init(_ name: String, in folder: URL) throws {
+        home = folder.appendingPathComponent("home-\(name)")
+        passphraseFile = folder.appendingPathComponent("pass-\(name)")
+        try "passphrase of \(name)\n".write(to: passphraseFile, atomically: true, encoding: .utf8)
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], stdin: String? = nil, language: String = "en") throws -> ProcessResult {
+        var environment = ProcessInfo.processInfo.environment
+        environment["LANG"] = language == "de" ? "de_DE.UTF-8" : "en_US.UTF-8"
+        environment.removeValue(forKey: "LC_ALL")
+        environment.removeValue(forKey: "LC_MESSAGES")
+        environment.removeValue(forKey: "RATSBOTE_PASSPHRASE_FILE")
+        return try runProcess(
+            binaryFolder().appendingPathComponent("ratsbote"),
+            ["--home", home.path, "--passphrase-file", passphraseFile.path] + arguments, stdin: stdin, environment: environment)
+    }
+
+    func json(_ arguments: [String]) throws -> Any {
+        let result = try run(arguments + ["--json"])
+        #expect(result.status == 0, "ratsbote \(arguments) failed: \(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+
+    func userId() throws -> String {
+        (try json(["whoami"]) as? [String: Any])?["userId"] as? String ?? ""
+    }
+
+    func lastInboxId() throws -> String {
+        ((try json(["inbox"]) as? [[String: Any]])?.last?["id"] as? String) ?? ""
+    }
+}
+
+@Suite(.serialized) struct CLIEndToEndTests {
+    @Test func noteReplyAndDocumentThroughRealRelay() throws {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let relay = try RelayProcess(folder: folder)
+        defer { relay.stop() }
+
+        let alice = try Participant("alice", in: folder)
+        let bob = try Participant("bob", in: folder)
+        let enrollAlice = try alice.run(["enroll", try relay.invite(name: "Alice Adler", role: "Ratsmitglied", unit: "Fraktion A")])
+        #expect(enrollAlice.status == 0, "enroll failed: \(enrollAlice.stderr)")
+        let enrollBob = try bob.run(["enroll", "-"], stdin: try relay.invite(name: "Bob Berg", role: "Sachbearbeitung", unit: "Dezernat I"))
+        #expect(enrollBob.status == 0, "enroll from stdin failed: \(enrollBob.stderr)")
+        let bobId = try bob.userId()
+        #expect(bobId == "bob-berg")
+
+        // CLIENT alice: a note with a document, body from stdin.
+        let document = folder.appendingPathComponent("Vorlage.txt")
+        let documentBytes = Data("Nicht öffentlich: Grundstück Flur 12\n".utf8)
+        try documentBytes.write(to: document)
+        let sent = try alice.run(["send", bobId, "--subject", "Rückfrage", "--file", document.path], stdin: "Bitte um Auskunft.\n")
+        #expect(sent.status == 0, "send failed: \(sent.stderr)")
+        #expect(sent.stdout.contains("Sent message"))
+
+        // CLIENT bob: fetch, read, save.
+        let sync = try bob.run(["sync"])
+        #expect(sync.status == 0, "sync failed: \(sync.stderr)")
+        #expect(sync.stdout.contains("received 1 new message"))
+        let id = try bob.lastInboxId()
+        let message = try bob.json(["read", id]) as? [String: Any]
+        #expect(message?["body"] as? String == "Bitte um Auskunft.\n")
+        #expect(message?["subject"] as? String == "Rückfrage")
+        let out = folder.appendingPathComponent("saved")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        #expect(try bob.run(["save", id, "--out", out.path]).status == 0)
+        #expect(try Data(contentsOf: out.appendingPathComponent("Vorlage.txt")) == documentBytes)
+        let again = try bob.run(["save", id, "--out", out.path])
+        #expect(again.status == 1, "saving over an existing file must fail without --force")
+
+        // CLIENT bob replies; alice receives it in the same thread.
+        #expect(try bob.run(["reply", String(id.prefix(8)), "--message", "Antwort folgt."]).status == 0)
+        #expect(try alice.run(["sync"]).status == 0)
+        let reply = try alice.json(["read", try alice.lastInboxId()]) as? [String: Any]
+        #expect(reply?["body"] as? String == "Antwort folgt.")
+        #expect(reply?["subject"] as? String == "Re: Rückfrage")
+        #expect(reply?["threadId"] as? String == message?["threadId"] as? String)
+
+        // A second sync delivers nothing twice.
+        let second = try bob.run(["sync", "--json"])
+        let counts = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any]
+        #expect(counts?["received"] as? Int == 0)
+
+        // The relay's files hold none of the plaintext.
+        for file in try FileManager.default.contentsOfDirectory(at: relay.data, includingPropertiesForKeys: nil) {
+            let bytes = try Data(contentsOf: file)
+            for secret in ["Bitte um Auskunft", "Rückfrage", "Grundstück Flur 12", "Antwort folgt"] {
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) found in \(file.lastPathComponent)")
+            }
+        }
+        #expect(!relay.log.contains("Rückfrage"))
+    }
+
+    @Test func errorsAndUsageInBothLanguages() throws {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let relay = try RelayProcess(folder: folder)
+        defer { relay.stop() }
+        let carol = try Participant("carol", in: folder)
+        #expect(try carol.run(["enroll", try relay.invite(name: "Carol Christ", role: "Ratsmitglied", unit: "Fraktion C")]).status == 0)
+
+        // Usage errors exit with 2 and name the problem.
+        let usage = try carol.run(["send"])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("missing argument TO"))
+        let usageDE = try carol.run(["send"], language: "de")
+        #expect(usageDE.stderr.contains("fehlendes Argument AN") || usageDE.stderr.contains("fehlendes Argument TO"))
+        #expect(try carol.run(["frobnicate"]).status == 2)
+        #expect(try carol.run(["inbox", "--bogus"]).status == 2)
+
+        // An unknown recipient fails with 1 and points to the directory.
+        let unknown = try carol.run(["send", "nobody-here", "--message", "hi"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("ratsbote directory"))
+        let unknownDE = try carol.run(["send", "nobody-here", "--message", "hi"], language: "de")
+        #expect(unknownDE.stderr.contains("nicht gefunden"))
+
+        // A wrong passphrase fails with 1 and changes nothing.
+        try "wrong passphrase\n".write(to: carol.passphraseFile, atomically: true, encoding: .utf8)
+        let wrong = try carol.run(["inbox"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("Wrong passphrase"))
+        #expect(try carol.run(["inbox"], language: "de").stderr.contains("Falsche Passphrase"))
+
+        // Help works on every command, in both languages.
+        for command in ["enroll", "whoami", "directory", "send", "sync", "inbox", "read", "reply", "save"] {
+            let help = try carol.run([command, "--help"])
+            #expect(help.status == 0)
+            #expect(help.stdout.contains("Usage: ratsbote \(command)"))
+            #expect(try carol.run([command, "--help"], language: "de").stdout.contains("Aufruf: ratsbote \(command)"))
+        }
+    }
+
+    @Test func usedInviteCodeIsRejected() throws {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let relay = try RelayProcess(folder: folder)
+        defer { relay.stop() }
+        let code = try relay.invite(name: "Dora Dorn", role: "Geschäftsführung", unit: "Stadtwerke")
+        #expect(try Participant("first", in: folder).run(["enroll", code]).status == 0)
+        let second = try Participant("second", in: folder).run(["enroll", code])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("invite code"))
+    }
+
+    @Test func relayNotRunningIsReported() throws {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let relay = try RelayProcess(folder: folder)
+        let erin = try Participant("erin", in: folder)
+        #expect(try erin.run(["enroll", try relay.invite(name: "Erin Eck", role: "Ratsmitglied", unit: "Fraktion E")]).status == 0)
+        #expect(relay.stop() == 0, "SIGTERM must stop the relay with status 0")
+
+        let sync = try erin.run(["sync"])
+        #expect(sync.status == 1)
+        #expect(sync.stderr.contains("cannot be reached"))
+    }
+}

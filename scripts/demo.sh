@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The main job end to end: a relay on loopback with SQLite, three participants, and the
+# ratsbote CLI alone carrying a note, a reply, a document and an inquiry with its answer.
+# Every step prints what happened; the script checks that everything arrived byte for byte and
+# that no relay file contains plaintext, then stops the relay and removes its files.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(cd "$root" && swift build --show-bin-path)
+relay_bin="$bin/ratsbote-relay"
+client_bin="$bin/ratsbote"
+export LANG=${DEMO_LANG:-de_DE.UTF-8}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ratsbote-demo.XXXXXX")
+relay_pid=""
+cleanup() {
+    if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
+        kill -TERM "$relay_pid" 2>/dev/null || true
+        wait "$relay_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+ok() { printf '   ✔ %s\n' "$*"; }
+fail() { printf '   ✘ %s\n' "$*" >&2; exit 1; }
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+step "Relay: init and serve on 127.0.0.1:$port (SQLite in $work/relay)"
+"$relay_bin" init --data "$work/relay" --org "Stadt Musterstadt" --address "127.0.0.1:$port"
+"$relay_bin" serve --data "$work/relay" >"$work/relay.log" 2>&1 &
+relay_pid=$!
+for _ in $(seq 1 100); do
+    grep -q "listening" "$work/relay.log" 2>/dev/null && break
+    kill -0 "$relay_pid" 2>/dev/null || { cat "$work/relay.log"; fail "relay did not start"; }
+    sleep 0.1
+done
+grep -q "listening" "$work/relay.log" || fail "relay did not report listening within 10 s"
+ok "relay listening (pid $relay_pid)"
+
+invite() { "$relay_bin" invite --data "$work/relay" "$@" | tail -n 1; }
+step "Operator: invites for three participants"
+code_dept=$(invite --name "Amt für Stadtentwicklung" --role "Sachbearbeitung" --unit "Dezernat II")
+code_council=$(invite --name "Anna Schmidt" --role "Ratsmitglied" --unit "Fraktion Bürgerliste")
+code_company=$(invite --name "Jens Becker" --role "Geschäftsführung" --unit "Stadtwerke Musterstadt GmbH")
+ok "three one-time invite codes issued"
+
+# Each participant gets a home folder and a passphrase file (never a passphrase in argv).
+declare -A home
+for who in dept council company; do
+    home[$who]="$work/home-$who"
+    mkdir -p "${home[$who]}"
+    printf 'demo passphrase for %s\n' "$who" >"$work/pass-$who"
+    chmod 600 "$work/pass-$who"
+done
+rb() { local who=$1; shift; "$client_bin" --home "${home[$who]}" --passphrase-file "$work/pass-$who" "$@"; }
+
+step "Participants: enroll each device with its invite code"
+rb dept enroll "$code_dept"
+rb council enroll "$code_council"
+echo "$code_company" | rb company enroll -
+dept_id=$(rb dept whoami --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["userId"])')
+council_id=$(rb council whoami --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["userId"])')
+company_id=$(rb company whoami --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["userId"])')
+rb council directory
+
+subject1="Vertraulich: Rückfrage zur Vorlage 2026/117"
+body1="Sehr geehrte Damen und Herren, wie hoch lag der zweite Verhandlungspreis für das Grundstück Flur 12? Mit freundlichen Grüßen, Anna Schmidt"
+step "1. Council member sends a confidential note to the department"
+rb council send "$dept_id" --subject "$subject1" --message "$body1"
+rb dept sync
+note_id=$(rb dept inbox --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m[-1]["id"])')
+rb dept read "$note_id"
+got=$(rb dept read "$note_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["body"], end="")')
+[ "$got" = "$body1" ] || fail "note body differs"
+ok "note arrived byte for byte"
+
+body2="Sehr geehrte Frau Schmidt, der zweite Preis lag bei 1.120.000 EUR. Die Niederschrift folgt mit der Vorlage."
+step "2. The department replies"
+rb dept reply "$note_id" --message "$body2"
+rb council sync
+reply_id=$(rb council inbox --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m[-1]["id"])')
+rb council read "$reply_id"
+got=$(rb council read "$reply_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["body"], end="")')
+[ "$got" = "$body2" ] || fail "reply body differs"
+thread_a=$(rb council read "$reply_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["threadId"])')
+thread_b=$(rb dept read "$note_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["threadId"])')
+[ "$thread_a" = "$thread_b" ] || fail "reply is not in the same conversation"
+ok "reply arrived byte for byte, in the same conversation"
+
+document="$root/demo/Sitzungsvorlage-2026-117.txt"
+subject3="Nichtöffentliche Sitzungsvorlage 2026/117"
+step "3. The department sends a document to the council member and the municipal company"
+for recipient in "$council_id" "$company_id"; do
+    rb dept send "$recipient" --subject "$subject3" --file "$document" --message "Anbei die Vorlage zur Sitzung am 10.12."
+done
+for who in council company; do
+    rb "$who" sync
+    doc_id=$(rb "$who" inbox --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m[-1]["id"])')
+    mkdir -p "$work/saved-$who"
+    rb "$who" save "$doc_id" --out "$work/saved-$who"
+    cmp -s "$document" "$work/saved-$who/$(basename "$document")" || fail "document differs for $who"
+    ok "document arrived byte for byte at $who ($(wc -c <"$document") bytes)"
+done
+
+subject4="Anfrage: Stromlieferung für die Feuerwache Nord"
+body4="Guten Tag Herr Becker, können die Stadtwerke den Netzanschluss für die neue Wache bis Ende 2027 zusagen?"
+body5="Sehr geehrte Frau Schmidt, ja: der Anschluss ist bis Ende 2027 möglich, die Netzplanung liegt vor."
+step "4. The municipal company answers an inquiry from the council member"
+rb council send "$company_id" --subject "$subject4" --message "$body4"
+rb company sync
+inquiry_id=$(rb company inbox --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m[-1]["id"])')
+got=$(rb company read "$inquiry_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["body"], end="")')
+[ "$got" = "$body4" ] || fail "inquiry body differs"
+rb company reply "$inquiry_id" --message "$body5"
+rb council sync
+answer_id=$(rb council inbox --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m[-1]["id"])')
+rb council read "$answer_id"
+got=$(rb council read "$answer_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["body"], end="")')
+[ "$got" = "$body5" ] || fail "answer body differs"
+ok "inquiry and answer arrived byte for byte"
+
+step "Blindness: no relay file contains any plaintext or subject"
+found=0
+for secret in "$body1" "$body2" "$body4" "$body5" "$subject1" "$subject3" "$subject4" \
+    "Verhandlungspreis" "Flurstück 345" "Beschlussvorschlag"; do
+    if grep -r -a -F -q -- "$secret" "$work/relay" "$work/relay.log"; then
+        printf '   ✘ found in relay files: %s\n' "$secret" >&2
+        found=1
+    fi
+done
+[ $found -eq 0 ] || fail "plaintext found on the relay"
+ls -l "$work/relay"
+ok "none of 10 plaintext strings occurs in $(find "$work/relay" -type f | wc -l) relay files or the relay log"
+
+step "Stop the relay"
+kill -TERM "$relay_pid"
+wait "$relay_pid" && status=0 || status=$?
+relay_pid=""
+[ "$status" -eq 0 ] || fail "relay exited with status $status after SIGTERM"
+ok "relay stopped cleanly; temporary files are removed on exit"
+printf '\nDemo complete.\n'
