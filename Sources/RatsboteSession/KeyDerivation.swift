@@ -43,11 +43,10 @@ enum KeyDerivation {
 
     /// `KDF_RK`: a new root key and chain key from the root key and a DH output.
     static func rootStep(rootKey: SecureBytes, dhOutput: SecureBytes) throws -> (root: SecureBytes, chain: SecureBytes) {
-        let salt = rootKey.withUnsafeBytes { Array($0) }
-        var saltCopy = salt
-        defer { wipe(&saltCopy) }
-        let output = try HKDFSHA256.deriveKey(
-            inputKeyMaterial: dhOutput, salt: saltCopy, info: rootInfo, outputByteCount: 64, storage: .wiped)
+        let output = try rootKey.withUnsafeBytes { salt in
+            try HKDFSHA256.deriveKey(
+                inputKeyMaterial: dhOutput, salt: salt, info: rootInfo, outputByteCount: 64, storage: .wiped)
+        }
         return output.withUnsafeBytes { bytes in
             (
                 SecureBytes(copying: UnsafeRawBufferPointer(rebasing: bytes[0..<32]), storage: .wiped),
@@ -58,15 +57,10 @@ enum KeyDerivation {
 
     /// `KDF_CK`: the message key and the next chain key, by HMAC-SHA-256 with constants 0x01 and 0x02.
     static func chainStep(chainKey: SecureBytes) -> (messageKey: SecureBytes, nextChainKey: SecureBytes) {
-        chainKey.withUnsafeBytes { key in
-            var message = HMACSHA256.authenticationCode(for: messageKeyConstant, key: key)
-            var next = HMACSHA256.authenticationCode(for: chainKeyConstant, key: key)
-            defer {
-                wipe(&message)
-                wipe(&next)
-            }
-            return (SecureBytes(copying: message, storage: .wiped), SecureBytes(copying: next, storage: .wiped))
-        }
+        (
+            HMACSHA256.authenticationCode(for: messageKeyConstant, key: chainKey, storage: .wiped),
+            HMACSHA256.authenticationCode(for: chainKeyConstant, key: chainKey, storage: .wiped)
+        )
     }
 
     /// Expands a message key into the XChaCha20-Poly1305 key (32 bytes) and nonce (24 bytes).
