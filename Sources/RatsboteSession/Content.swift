@@ -61,6 +61,76 @@ public struct Reply: Sendable, Equatable {
     }
 }
 
+/// A document that travels with a message: what decrypts it and checks it, and where its
+/// ciphertext is.
+///
+/// The ciphertext is the file encrypted with `crypto_secretstream_xchacha20poly1305` under
+/// ``key`` in 64 KiB chunks, starting with ``header``. It either follows inline (``blobID`` all
+/// zeros, bytes in ``inlineCiphertext``) or sits on the relay as a blob named by ``blobID``.
+/// The key is ordinary memory here because the whole decrypted payload is; the client stores
+/// payloads only encrypted.
+public struct DocumentReference: Sendable, Equatable {
+    /// The largest file name in UTF-8 bytes.
+    public static let maximumFileNameByteCount = 255
+    /// The largest media type in UTF-8 bytes.
+    public static let maximumMediaTypeByteCount = 127
+    /// The blob id that means "inline".
+    public static let inlineBlobID = [UInt8](repeating: 0, count: 16)
+
+    public var fileName: String
+    public var mediaType: String
+    /// The plaintext size in bytes.
+    public var size: UInt64
+    /// The secretstream key (32 bytes).
+    public var key: [UInt8]
+    /// The secretstream header (24 bytes).
+    public var header: [UInt8]
+    /// BLAKE2b-256 of the whole ciphertext.
+    public var ciphertextHash: [UInt8]
+    /// The relay blob id, or ``inlineBlobID``.
+    public var blobID: [UInt8]
+    /// The ciphertext when it travels inline, otherwise empty.
+    public var inlineCiphertext: [UInt8]
+
+    public init(
+        fileName: String, mediaType: String, size: UInt64, key: [UInt8], header: [UInt8], ciphertextHash: [UInt8],
+        blobID: [UInt8] = DocumentReference.inlineBlobID, inlineCiphertext: [UInt8] = []
+    ) {
+        self.fileName = fileName
+        self.mediaType = mediaType
+        self.size = size
+        self.key = key
+        self.header = header
+        self.ciphertextHash = ciphertextHash
+        self.blobID = blobID
+        self.inlineCiphertext = inlineCiphertext
+    }
+
+    /// Whether the ciphertext travels inside the message.
+    public var isInline: Bool { blobID == Self.inlineBlobID }
+}
+
+/// A note or reply that carries documents (kind 5).
+public struct DocumentNote: Sendable, Equatable {
+    /// The largest number of documents in one message.
+    public static let maximumDocuments = 16
+
+    public var threadID: MessageID
+    /// The message answered, if this is a reply.
+    public var inReplyTo: MessageID?
+    public var subject: String
+    public var body: String
+    public var documents: [DocumentReference]
+
+    public init(threadID: MessageID, inReplyTo: MessageID?, subject: String, body: String, documents: [DocumentReference]) {
+        self.threadID = threadID
+        self.inReplyTo = inReplyTo
+        self.subject = subject
+        self.body = body
+        self.documents = documents
+    }
+}
+
 /// The typed content of a decrypted message: a kind number and that kind's body.
 ///
 /// Extension rule: a new kind gets a new number and never changes the layout of an existing one.
@@ -75,6 +145,8 @@ public enum Content: Sendable, Equatable {
     case deliveryReceipt([MessageID])
     /// Kind 4: the recipient opened the listed messages.
     case readReceipt([MessageID])
+    /// Kind 5: a note or reply with documents.
+    case documentNote(DocumentNote)
     /// A kind this build does not know, kept as received.
     case unknown(kind: UInt16, body: [UInt8])
 
@@ -92,6 +164,7 @@ public enum Content: Sendable, Equatable {
         case .reply: return 2
         case .deliveryReceipt: return 3
         case .readReceipt: return 4
+        case .documentNote: return 5
         case .unknown(let kind, _): return kind
         }
     }
@@ -137,6 +210,38 @@ public struct MessagePayload: Sendable, Equatable {
                     reason: "\(ids.count) ids exceed the maximum of \(Content.maximumReceiptIDs)")
             }
             body.writeList(ids) { w, id in w.writeFixed(id.bytes) }
+        case .documentNote(let note):
+            try Self.checkText(note.subject, "documentNote.subject", Content.maximumSubjectByteCount)
+            try Self.checkText(note.body, "documentNote.body", Content.maximumBodyByteCount)
+            guard note.documents.count <= DocumentNote.maximumDocuments else {
+                throw SessionError.malformed(
+                    structure: "MessagePayload", field: "documentNote.documents",
+                    reason: "\(note.documents.count) documents exceed the maximum of \(DocumentNote.maximumDocuments)")
+            }
+            body.writeFixed(note.threadID.bytes)
+            body.writeFlag(note.inReplyTo != nil)
+            if let inReplyTo = note.inReplyTo { body.writeFixed(inReplyTo.bytes) }
+            body.writeString(note.subject)
+            body.writeString(note.body)
+            for document in note.documents {
+                try Self.checkText(document.fileName, "document.fileName", DocumentReference.maximumFileNameByteCount)
+                try Self.checkText(document.mediaType, "document.mediaType", DocumentReference.maximumMediaTypeByteCount)
+                guard document.key.count == 32, document.header.count == 24, document.ciphertextHash.count == 32,
+                    document.blobID.count == 16
+                else {
+                    throw SessionError.malformed(structure: "MessagePayload", field: "document", reason: "a key, header, hash or blob id has the wrong size")
+                }
+            }
+            body.writeList(note.documents) { w, document in
+                w.writeString(document.fileName)
+                w.writeString(document.mediaType)
+                w.writeUInt64(document.size)
+                w.writeFixed(document.key)
+                w.writeFixed(document.header)
+                w.writeFixed(document.ciphertextHash)
+                w.writeFixed(document.blobID)
+                w.writeVariable(document.inlineCiphertext)
+            }
         case .unknown(_, let bytes):
             body.writeFixed(bytes)
         }
@@ -186,6 +291,23 @@ public struct MessagePayload: Sendable, Equatable {
                 }
             }
             return kind == 3 ? .deliveryReceipt(ids) : .readReceipt(ids)
+        case 5:
+            return try decodeSessionStructure(body, structure: "DocumentNote") { reader in
+                let thread = try MessageID.read(&reader, "threadID")
+                let inReplyTo = try reader.readFlag("hasInReplyTo") ? try MessageID.read(&reader, "inReplyTo") : nil
+                let subject = try reader.readString("subject", maximum: Content.maximumSubjectByteCount)
+                let text = try reader.readString("body", maximum: Content.maximumBodyByteCount)
+                let documents = try reader.readList("documents", maximum: DocumentNote.maximumDocuments) { r in
+                    DocumentReference(
+                        fileName: try r.readString("document.fileName", maximum: DocumentReference.maximumFileNameByteCount),
+                        mediaType: try r.readString("document.mediaType", maximum: DocumentReference.maximumMediaTypeByteCount),
+                        size: try r.readUInt64("document.size"), key: try r.readFixed(32, "document.key"),
+                        header: try r.readFixed(24, "document.header"), ciphertextHash: try r.readFixed(32, "document.ciphertextHash"),
+                        blobID: try r.readFixed(16, "document.blobID"),
+                        inlineCiphertext: try r.readVariable("document.inlineCiphertext", maximum: SessionLimits.maximumPlaintextByteCount))
+                }
+                return .documentNote(DocumentNote(threadID: thread, inReplyTo: inReplyTo, subject: subject, body: text, documents: documents))
+            }
         default:
             return .unknown(kind: kind, body: body)
         }

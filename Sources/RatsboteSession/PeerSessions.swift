@@ -24,6 +24,20 @@ public struct PeerSessions: Sendable {
         retired = []
     }
 
+    /// Creates a set from restored sessions.
+    init(active: Session?, retired: [Session]) {
+        self.active = active
+        self.retired = Array(retired.prefix(Self.maximumRetired))
+    }
+
+    /// Whether any session, active or retired, exists.
+    public var isEmpty: Bool { active == nil && retired.isEmpty }
+
+    /// Every session's peer identity key, active first.
+    public var remoteIdentityKeys: [Ed25519PublicKey] {
+        (active.map { [$0] } ?? []).map(\.remoteIdentityKey) + retired.map(\.remoteIdentityKey)
+    }
+
     /// The result of ``decrypt(_:localIdentity:prekeys:using:)``.
     public struct Decrypted: Sendable {
         /// The plaintext.

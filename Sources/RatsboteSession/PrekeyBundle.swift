@@ -41,12 +41,7 @@ public struct PrekeyBundle: Sendable, Equatable {
     ///
     /// The context string keeps this signature from being valid for any other structure.
     public static func signedPrekeyMessage(suite: Suite, id: UInt32, publicKey: X25519PublicKey) -> [UInt8] {
-        var writer = WireWriter(reservingCapacity: 64)
-        writer.writeFixed(Array("Ratsbote signed prekey v1".utf8))
-        writer.writeUInt16(suite.rawValue)
-        writer.writeUInt32(id)
-        writer.writeFixed(publicKey.rawRepresentation)
-        return writer.bytes
+        SignedPrekey.signedBytes(suite: suite, id: id, publicKey: publicKey.rawRepresentation)
     }
 
     /// Signs a signed prekey with the device's identity key.
