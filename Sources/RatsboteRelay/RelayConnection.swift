@@ -427,10 +427,10 @@ final class RelayConnection: @unchecked Sendable {
             push(.envelope(id: envelope.id, receivedAt: envelope.receivedAt, sealed: envelope.sealed))
             lastPushedId = envelope.id
         }
-        // A short page means storage held nothing more when it was read; anything committed
-        // later arrives through `offer` after this completion, in commit order.
-        delivery = envelopes.count < pageEnvelopes && pendingOutput < limits.outputHighWaterBytes ? .live : .catchingUp
-        if envelopes.count >= pageEnvelopes { delivery = .catchingUp }
+        // Only an empty page proves that storage held nothing newer when it was read (a page
+        // can also end at its byte budget). Anything committed after that read reaches `offer`
+        // after this completion, because the storage thread and the loop both keep order.
+        delivery = envelopes.isEmpty ? .live : .catchingUp
         fetchNextPageIfReady()
     }
 
@@ -463,6 +463,7 @@ final class RelayConnection: @unchecked Sendable {
         guard pendingOutput < limits.outputHighWaterBytes else {
             // The client reads slowly: stop pushing directly and page from storage once it drains.
             delivery = .catchingUp
+            logger.debug("delivery paused", ["queuedBytes": .public(String(pendingOutput))])
             return
         }
         push(.envelope(id: envelope.id, receivedAt: envelope.receivedAt, sealed: envelope.sealed))

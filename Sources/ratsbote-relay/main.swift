@@ -51,6 +51,25 @@ func timestampText(_ seconds: Int64) -> String {
     return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
 }
 
+/// Routes SIGTERM and SIGINT to `server.shutdown()` and ignores SIGPIPE.
+///
+/// It is nonisolated on purpose: the handlers run on a Dispatch queue, not the main actor.
+nonisolated func installShutdownHandlers(server: RelayServer, logger: Logger) -> [any DispatchSourceSignal] {
+    signal(SIGPIPE, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    let queue = DispatchQueue(label: "ratsbote-relay.signals")
+    return [SIGTERM, SIGINT].map { number in
+        let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+        source.setEventHandler { @Sendable in
+            logger.info("signal received", ["signal": .public(number == SIGTERM ? "SIGTERM" : "SIGINT")])
+            server.shutdown()
+        }
+        source.resume()
+        return source
+    }
+}
+
 // MARK: - Commands
 
 let initCommand = Command(
@@ -79,23 +98,12 @@ let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSp
         throw UsageError.invalidValue(option: "--listen", value: listenText, expected: "HOST:PORT with an IPv4 address")
     }
 
-    let logger = Logger(label: "ratsbote-relay")
+    // RATSBOTE_LOG_LEVEL (trace … critical) lowers or raises the threshold; unknown names mean info.
+    let level = ProcessInfo.processInfo.environment["RATSBOTE_LOG_LEVEL"].flatMap { LogLevel(name: $0) } ?? .info
+    let logger = Logger(label: "ratsbote-relay", minimumLevel: level)
     let server = try RelayServer(folder: folder, listen: address, logger: logger, clock: RelayClock.fromEnvironment())
 
-    signal(SIGPIPE, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    let signalQueue = DispatchQueue(label: "ratsbote-relay.signals")
-    let sources = [SIGTERM, SIGINT].map { number in
-        let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-        source.setEventHandler {
-            logger.info("signal received", ["signal": .public(number == SIGTERM ? "SIGTERM" : "SIGINT")])
-            server.shutdown()
-        }
-        source.resume()
-        return source
-    }
-
+    let sources = installShutdownHandlers(server: server, logger: logger)
     try server.run { bound in
         printOut("listening address=\(bound)")
         fflush(nil)

@@ -56,9 +56,13 @@ final class TestClient {
     private var early: [(UInt32, RelayResponse)] = []
 
     /// Connects to `port` on 127.0.0.1 without a handshake.
-    init(port: UInt16, timeout: Double = 10) throws {
+    init(port: UInt16, timeout: Double = 10, receiveBufferBytes: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestClientError.connectFailed("socket") }
+        if var size = receiveBufferBytes {
+            // Set before connect, so the advertised window stays small (no autotuning).
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -76,8 +80,11 @@ final class TestClient {
     }
 
     /// Connects and completes the handshake with `device`'s transport key.
-    convenience init(port: UInt16, relayKey: [UInt8], device: TestDevice, version: UInt8 = RelayProtocol.version, timeout: Double = 10) throws {
-        try self.init(port: port, timeout: timeout)
+    convenience init(
+        port: UInt16, relayKey: [UInt8], device: TestDevice, version: UInt8 = RelayProtocol.version, timeout: Double = 10,
+        receiveBufferBytes: Int32? = nil
+    ) throws {
+        try self.init(port: port, timeout: timeout, receiveBufferBytes: receiveBufferBytes)
         try handshake(relayKey: relayKey, device: device, version: version)
     }
 
@@ -205,6 +212,10 @@ final class TestClient {
     func waitForClose() -> Bool {
         while true {
             do {
+                if transport == nil {
+                    try readMore("close")
+                    continue
+                }
                 _ = try readFrame("close")
             } catch TestClientError.closedByRelay {
                 return true
@@ -291,6 +302,11 @@ final class TestRelay: @unchecked Sendable {
     var binary: URL { binaryFolder().appendingPathComponent("ratsbote-relay") }
 
     /// Initialises a data folder, applies `configure` to `relay.json` and starts serving.
+    deinit {
+        serve.stop(signal: SIGKILL)
+        try? FileManager.default.removeItem(at: data.deletingLastPathComponent())
+    }
+
     init(configure: ((inout [String: Any]) -> Void)? = nil, environment: [String: String] = [:]) throws {
         data = makeTemporaryFolder("ratsbote-relay-test").appendingPathComponent("relay")
         let result = try runProcess(
