@@ -98,9 +98,16 @@ public struct UserRecord: Codable, Sendable, Equatable {
 
 /// One mailbox in `ratsbote-relay stats`.
 public struct MailboxStatistics: Codable, Sendable, Equatable {
+    /// The mailbox's device address, `user.device`.
     public var address: String
     public var envelopes: Int
     public var bytes: Int
+
+    public init(address: String, envelopes: Int, bytes: Int) {
+        self.address = address
+        self.envelopes = envelopes
+        self.bytes = bytes
+    }
 }
 
 /// Counts for `ratsbote-relay stats`.

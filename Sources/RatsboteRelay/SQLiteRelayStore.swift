@@ -421,7 +421,7 @@ public final class SQLiteRelayStore: RelayStore {
             SELECT u.id, u.display_name, u.role, u.unit, u.created_at, u.revoked_at,
                 (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.revoked_at IS NULL),
                 (SELECT count(*) FROM invites i WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > ?)
-            FROM users u ORDER BY u.created_at, u.id
+            FROM users u ORDER BY u.rowid
             """, [.integer(Int64(Date().timeIntervalSince1970))])
         return rows.map { row in
             UserRecord(

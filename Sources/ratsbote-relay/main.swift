@@ -116,7 +116,7 @@ let inviteCommand = Command(
     options: [OptionSpec("data"), OptionSpec("name"), OptionSpec("role"), OptionSpec("unit"), OptionSpec("expires")],
     help: Texts.inviteHelp
 ) { arguments, language in
-    let folder = try RelayDataFolder(existing: try requireData(arguments))
+    let data = try requireData(arguments)
     guard let name = arguments.value("name") else { throw UsageError.missingValue(option: "--name") }
     guard let role = arguments.value("role") else { throw UsageError.missingValue(option: "--role") }
     guard let unit = arguments.value("unit") else { throw UsageError.missingValue(option: "--unit") }
@@ -124,6 +124,7 @@ let inviteCommand = Command(
     guard let seconds = parseDuration(expiresText), seconds > 0 else {
         throw UsageError.invalidValue(option: "--expires", value: expiresText, expected: "a duration such as 7d, 12h, 30m or 90s")
     }
+    let folder = try RelayDataFolder(existing: data)
 
     let (userId, invite) = try folder.createInvite(
         displayName: name, role: role, unit: unit, validFor: seconds, clock: RelayClock.fromEnvironment())
@@ -191,11 +192,14 @@ let commands = [initCommand, serveCommand, inviteCommand, usersCommand, revokeCo
 func main() -> ExitStatus {
     var arguments = Array(CommandLine.arguments.dropFirst())
     // --lang may come before the command; find it anywhere so even usage errors are translated.
+    // It is taken out here, so the command need not come first.
     var languageOption: String?
     if let index = arguments.firstIndex(where: { $0 == "--lang" }), index + 1 < arguments.count {
         languageOption = arguments[index + 1]
-    } else if let inline = arguments.first(where: { $0.hasPrefix("--lang=") }) {
-        languageOption = String(inline.dropFirst("--lang=".count))
+        arguments.removeSubrange(index...(index + 1))
+    } else if let index = arguments.firstIndex(where: { $0.hasPrefix("--lang=") }) {
+        languageOption = String(arguments[index].dropFirst("--lang=".count))
+        arguments.remove(at: index)
     }
     let language = Language.detect(option: languageOption)
 
