@@ -5,10 +5,10 @@ internal import CSodium
 ///
 /// An ``Encryptor`` produces a header and then one ciphertext chunk per ``Encryptor/push(_:isFinal:authenticating:)``;
 /// the last chunk carries the final tag. A ``Decryptor`` takes the header and the chunks in the
-/// same order. Chunks cannot be reordered, dropped or duplicated without an
-/// ``CryptoError/authenticationFailure``, and a stream is complete only once the chunk with the
-/// final tag has been pulled: ``Decryptor/finish()`` reports a stream cut off before it as
-/// ``CryptoError/truncatedStream``, and any chunk after it is ``CryptoError/dataAfterFinalChunk``.
+/// same order. A reordered, dropped or duplicated chunk fails as ``CryptoError/authenticationFailure``.
+/// A stream is complete only once the chunk with the final tag has been pulled. Before that,
+/// ``Decryptor/finish()`` throws ``CryptoError/truncatedStream``, and any chunk after it throws
+/// ``CryptoError/dataAfterFinalChunk``.
 ///
 /// Documents use ``chunkByteCount`` bytes of plaintext per chunk, so every ciphertext chunk but the
 /// last is `chunkByteCount + overheadByteCount` bytes long; ``encrypt(_:using:)`` and
@@ -29,7 +29,7 @@ public enum SecretStream {
 
     /// The libsodium stream state, in its own allocation that is wiped on release.
     ///
-    /// The state holds a key derived from the stream key, so it is secret.
+    /// The state contains a key derived from the stream key, so it is secret.
     final class State {
         let pointer: UnsafeMutablePointer<crypto_secretstream_xchacha20poly1305_state>
         private let byteCount: Int
@@ -262,12 +262,20 @@ public enum SecretStream {
 
     /// Decrypts the output of ``encrypt(_:using:)``.
     ///
+    /// Chunks are cut at ``chunkByteCount`` plus overhead. Bytes appended to a stream whose last
+    /// chunk is shorter than that merge with the last chunk, which then fails as
+    /// ``CryptoError/authenticationFailure``. Pass `plaintextByteCount` (for example the size in a
+    /// document reference) to cut the last chunk exactly, so that such bytes throw
+    /// ``CryptoError/dataAfterFinalChunk``.
+    ///
     /// - Throws: ``CryptoError/invalidLength(operation:field:expected:actual:)`` for an input
     ///   shorter than a header, ``CryptoError/authenticationFailure`` for altered or reordered
     ///   chunks, ``CryptoError/truncatedStream`` when the final chunk is missing, and
     ///   ``CryptoError/dataAfterFinalChunk`` when bytes follow it.
     /// - Note: the plaintext is an ordinary array; callers wipe it when it is secret.
-    public static func decrypt(_ stream: some ContiguousBytes, using key: SymmetricKey) throws -> [UInt8] {
+    public static func decrypt(
+        _ stream: some ContiguousBytes, using key: SymmetricKey, plaintextByteCount: Int? = nil
+    ) throws -> [UInt8] {
         try stream.withUnsafeBytes { s in
             guard s.count >= headerByteCount else {
                 throw CryptoError.invalidLength(
@@ -276,8 +284,9 @@ public enum SecretStream {
             let decryptor = try Decryptor(key: key, header: UnsafeRawBufferPointer(rebasing: s[0..<headerByteCount]))
             let body = UnsafeRawBufferPointer(rebasing: s[headerByteCount...])
             let sealedChunkByteCount = chunkByteCount + overheadByteCount
-            let chunkCount = (body.count + sealedChunkByteCount - 1) / sealedChunkByteCount
-            let capacity = Swift.max(body.count - chunkCount * overheadByteCount, 0)
+            // Every chunk carries at least the overhead, so the plaintext is never longer than this.
+            let capacity = Swift.max(body.count - overheadByteCount, 0)
+            var remainingPlaintext = plaintextByteCount
 
             return try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
                 count = 0
@@ -286,7 +295,13 @@ public enum SecretStream {
                 var written = 0
                 do {
                     while offset < body.count {
-                        let end = Swift.min(offset + sealedChunkByteCount, body.count)
+                        var frame = sealedChunkByteCount
+                        if let remaining = remainingPlaintext, !decryptor.isFinished {
+                            let take = Swift.min(Swift.max(remaining, 0), chunkByteCount)
+                            frame = take + overheadByteCount
+                            remainingPlaintext = remaining - take
+                        }
+                        let end = Swift.min(offset + frame, body.count)
                         let result = try decryptor.pull(
                             UnsafeRawBufferPointer(rebasing: body[offset..<end]),
                             into: UnsafeMutableRawBufferPointer(rebasing: output[written...]))

@@ -36,7 +36,7 @@ public final class SecureBytes: @unchecked Sendable {
     ///   - count: the size in bytes; zero is allowed.
     ///   - storage: where the bytes are kept.
     ///   - initializer: writes the contents; the buffer must not escape the closure.
-    /// - Throws: whatever `initializer` throws; the memory is wiped and freed first.
+    /// - Throws: whatever `initializer` throws; the memory is then wiped and freed.
     public init(
         count: Int,
         storage: Storage = .guarded,
@@ -61,12 +61,9 @@ public final class SecureBytes: @unchecked Sendable {
         self.storage = storage
         sodium_memzero(allocated, size)
 
-        do {
-            try initializer(UnsafeMutableRawBufferPointer(start: allocated, count: count))
-        } catch {
-            Self.release(allocated, size: size, storage: storage)
-            throw error
-        }
+        // Every stored property is set, so `deinit` wipes and frees the memory if the initializer
+        // throws. Releasing it here as well would free it twice.
+        try initializer(UnsafeMutableRawBufferPointer(start: allocated, count: count))
     }
 
     /// Copies `bytes` into new secure storage.

@@ -18,8 +18,8 @@ enum StreamCipher {
         return output
     }
 
-    /// The first 32 bytes of the ChaCha20-IETF keystream (12-byte nonce, block 0): the one-time
-    /// Poly1305 key of RFC 8439 section 2.6.
+    /// Returns the first 32 bytes of the ChaCha20-IETF keystream (12-byte nonce, block 0), which
+    /// are the one-time Poly1305 key of RFC 8439 section 2.6.
     static func chacha20IETFPoly1305Key(key: [UInt8], nonce: [UInt8]) -> [UInt8] {
         Sodium.ensureInitialized()
         precondition(key.count == 32 && nonce.count == 12, "ChaCha20-IETF needs a 32-byte key and a 12-byte nonce")
@@ -28,7 +28,7 @@ enum StreamCipher {
         return output
     }
 
-    /// The first 32 bytes of the XChaCha20 keystream (24-byte nonce, block 0).
+    /// Returns the first 32 bytes of the XChaCha20 keystream (24-byte nonce, block 0).
     static func xchacha20Poly1305Key(key: [UInt8], nonce: [UInt8]) -> [UInt8] {
         xchacha20XOR([UInt8](repeating: 0, count: 32), key: key, nonce: nonce, counter: 0)
     }

@@ -1,13 +1,13 @@
 import RatsboteCrypto
 
-/// A Noise CipherState (revision 34, section 5.1) over ChaCha20-Poly1305: a key and a 64-bit nonce.
+/// A Noise revision 34 CipherState over ChaCha20-Poly1305: a key and a 64-bit nonce.
 ///
 /// Without a key the state passes plaintext through unchanged, as the specification requires for
 /// the first handshake tokens. A failed decryption throws ``NoiseError/decryptionFailed`` and
 /// leaves the nonce and key as they were. The nonce 2^64-1 is reserved for ``rekey()``, so
 /// encryption and decryption stop with ``NoiseError/nonceExhausted`` once the nonce reaches it.
 ///
-/// - Warning: a copy of a state holds the same key and nonce. Encrypting with both the copy and the
+/// - Warning: a copy of a state contains the same key and nonce. Encrypting with both the copy and the
 ///   original reuses nonces; keep exactly one live copy of each sending state.
 public struct NoiseCipherState: Sendable {
     /// The nonce that Noise reserves for rekeying and never uses for a message.
@@ -142,7 +142,7 @@ public struct NoiseCipherState: Sendable {
         return written
     }
 
-    /// Replaces the key with REKEY(k) (Noise section 4.2 and 11.3); the nonce is unchanged.
+    /// Replaces the key with REKEY(k) (Noise `Rekey()`); the nonce is unchanged.
     ///
     /// REKEY(k) is the first 32 bytes of ChaCha20-Poly1305 encrypting 32 zero bytes under `k` with
     /// the reserved nonce 2^64-1 and empty associated data.
@@ -181,7 +181,7 @@ public struct NoiseCipherState: Sendable {
 }
 
 /// Calls `body` with the 12-byte ChaCha20-Poly1305 nonce for Noise nonce `n`: four zero bytes
-/// followed by `n` in little-endian order (Noise section 12.3).
+/// followed by `n` in little-endian order, as Noise defines its ChaChaPoly cipher.
 ///
 /// The nonce lives in a stack tuple, so the hot path allocates nothing for it.
 @inline(__always)

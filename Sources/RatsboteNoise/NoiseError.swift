@@ -37,19 +37,19 @@ extension NoiseError: CustomStringConvertible {
         case .decryptionFailed:
             return "Noise: decryption failed: the message was altered, or the peer uses other keys or another prologue"
         case .nonceExhausted:
-            return "Noise: the nonce reached 2^64-1; close the connection and perform a new handshake"
+            return "Noise: the nonce reached 2^64-1. Close the connection and perform a new handshake"
         case .tooLarge(let field, let maximum, let actual):
             return "Noise: \(field) is \(actual) bytes, larger than the maximum of \(maximum) bytes"
         case .truncated(let field, let minimum, let actual):
             return "Noise: \(field) needs at least \(minimum) bytes, got \(actual)"
         case .weakPublicKey(let field):
-            return "Noise: the \(field) has low order (all-zero X25519 result); close the connection"
+            return "Noise: the \(field) has low order (all-zero X25519 result). Close the connection"
         case .invalidConfiguration(let reason):
             return "Noise: invalid handshake configuration: \(reason)"
         case .invalidState(let operation, let reason):
             return "Noise: \(operation) is not allowed now: \(reason)"
         case .unsupportedVersion(let received, let supported):
-            return "Noise: transport version \(received) is not supported (supported: \(supported)); update the client"
+            return "Noise: transport version \(received) is not supported (supported: \(supported)). Update the client"
         case .invalidHello(let field, let expected, let actual):
             return "Noise: hello payload \(field) must be \(expected) bytes, got \(actual)"
         case .crypto(let error):

@@ -1,11 +1,11 @@
 import RatsboteCrypto
 
-/// The Noise handshake patterns RatsboteNoise implements (revision 34, section 7.5).
+/// The Noise revision 34 handshake patterns that RatsboteNoise implements.
 public enum NoisePattern: Sendable {
-    /// `<- s`, then `-> e, es, s, ss` and `<- e, ee, se`: the initiator knows the responder's
+    /// `<- s`, then `-> e, es, s, ss` and `<- e, ee, se`. The initiator has the responder's
     /// static key in advance. Ratsbote's transport uses it with the relay's key from the invite.
     case IK
-    /// `-> e`, `<- e, ee, s, es`, `-> s, se`: neither side knows the other's static key in advance.
+    /// `-> e`, `<- e, ee, s, es`, `-> s, se`. Neither side has the other's static key in advance.
     case XX
 
     /// The pattern's name inside a protocol name such as `Noise_IK_25519_ChaChaPoly_BLAKE2b`.
@@ -19,7 +19,7 @@ public enum NoisePattern: Sendable {
     /// The full protocol name with Ratsbote's DH, cipher and hash choices.
     public var protocolName: String { "Noise_\(name)_25519_ChaChaPoly_BLAKE2b" }
 
-    /// The handshake messages, in order; even indices are sent by the initiator.
+    /// The handshake messages in order. The initiator sends those at even indices.
     var messages: [[NoiseToken]] {
         switch self {
         case .IK: return [[.e, .es, .s, .ss], [.e, .ee, .se]]
@@ -44,19 +44,19 @@ public enum NoiseRole: Sendable {
     case responder
 }
 
-/// A token of a Noise message pattern (revision 34, section 7.1).
+/// A token of a Noise message pattern.
 enum NoiseToken: Sendable {
     case e, s, ee, es, se, ss
 }
 
-/// A Noise HandshakeState (revision 34, section 5.3) for IK or XX with X25519, ChaCha20-Poly1305
+/// A Noise revision 34 HandshakeState for IK or XX with X25519, ChaCha20-Poly1305
 /// and BLAKE2b.
 ///
 /// Every read and write works on a copy and commits only on success. A message that fails to
 /// decrypt or parse therefore throws and leaves the handshake exactly as before, so the correct
 /// message can still be read afterwards.
 ///
-/// - Warning: a copy of a handshake holds the same keys. Call ``split()`` on one copy only: two
+/// - Warning: a copy of a handshake contains the same keys. Call ``split()`` on one copy only: two
 ///   transports from the same handshake would encrypt with the same keys and nonces.
 public struct NoiseHandshake: Sendable {
     /// The largest handshake message Noise allows.
@@ -83,9 +83,9 @@ public struct NoiseHandshake: Sendable {
     /// - Parameters:
     ///   - pattern: IK or XX.
     ///   - role: initiator or responder.
-    ///   - prologue: bytes both sides must agree on; they are mixed into the handshake hash.
+    ///   - prologue: bytes that both sides must agree on, mixed into the handshake hash.
     ///   - localStatic: this side's long-term key.
-    ///   - remoteStatic: the responder's static key; required for an IK initiator, forbidden otherwise.
+    ///   - remoteStatic: the responder's static key, required for an IK initiator and forbidden otherwise.
     ///   - ephemeral: a fixed ephemeral key for known-answer tests; `nil` generates a fresh one.
     /// - Throws: ``NoiseError/invalidConfiguration(reason:)`` for a missing or superfluous remote key.
     public init(
@@ -126,7 +126,7 @@ public struct NoiseHandshake: Sendable {
         !isComplete && (messageIndex % 2 == 0) == (role == .initiator)
     }
 
-    /// The handshake hash `h`; after completion both sides hold the same value, usable for
+    /// The handshake hash `h`. After completion both sides have the same value, usable for
     /// channel binding.
     public var handshakeHash: [UInt8] { symmetric.handshakeHash }
 
@@ -218,7 +218,7 @@ public struct NoiseHandshake: Sendable {
         try split(rekeyInterval: RatsboteTransport.rekeyInterval)
     }
 
-    /// ``split()`` with a chosen rekey interval, so tests can reach a rekey in a few messages.
+    /// Derives the transport with a chosen rekey interval, so tests can reach a rekey in a few messages.
     mutating func split(rekeyInterval: UInt64) throws -> NoiseTransport {
         guard isComplete else {
             throw NoiseError.invalidState(
@@ -242,7 +242,7 @@ public struct NoiseHandshake: Sendable {
     private func requireTurn(writing: Bool) throws {
         let operation = writing ? "writeMessage" : "readMessage"
         guard !isComplete else {
-            throw NoiseError.invalidState(operation: operation, reason: "the handshake is complete; call split()")
+            throw NoiseError.invalidState(operation: operation, reason: "the handshake is complete, so call split() for the transport")
         }
         guard isOurTurn == writing else {
             let reason = writing ? "the peer's handshake message must be read first" : "this side must write the next handshake message"
@@ -280,7 +280,7 @@ public struct NoiseHandshake: Sendable {
         try symmetric.mixKey(shared)
     }
 
-    /// Returns `count` bytes of `message` from `offset` and advances it.
+    /// Takes `count` bytes of `message` from `offset` and advances `offset` past them.
     private static func take(_ count: Int, from message: [UInt8], at offset: inout Int, field: String) throws -> [UInt8] {
         guard message.count - offset >= count else {
             throw NoiseError.truncated(field: field, minimum: offset + count, actual: message.count)

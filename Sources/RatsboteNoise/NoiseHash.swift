@@ -1,6 +1,6 @@
 import RatsboteCrypto
 
-/// HASH, HMAC-HASH and HKDF as Noise revision 34 (sections 4.3 and 5.2) defines them for BLAKE2b.
+/// HASH, HMAC-HASH and HKDF as Noise revision 34 (section 4.3) defines them for BLAKE2b.
 ///
 /// Noise fixes BLAKE2b at its full 64-byte output (HASHLEN) with a 128-byte block (BLOCKLEN), and
 /// builds HMAC from it as RFC 2104 does. Keyed BLAKE2b is a different function, so it is not used.

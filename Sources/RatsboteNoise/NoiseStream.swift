@@ -5,7 +5,7 @@ import RatsboteCrypto
 /// Every Noise message goes on the stream as a 2-byte big-endian length and the message. After
 /// the handshake, the plaintexts of the transport messages form a second stream that carries
 /// application frames: a 4-byte big-endian length and the frame payload. A frame may span
-/// several transport messages, because one Noise message holds at most 65,519 payload bytes.
+/// several transport messages, because one Noise message carries at most 65,519 payload bytes.
 public enum NoiseStreamFraming {
     /// The size of the length prefix before each Noise message.
     public static let messageHeaderLength = 2
@@ -109,8 +109,8 @@ public struct NoiseStreamEncoder: Sendable {
 /// Feed every read into ``append(_:)``. During the handshake take messages with
 /// ``nextNoiseMessage()``; afterwards take frames with ``nextFrame(with:)``. Bytes that arrive
 /// early (for example the first transport message right behind the last handshake message) stay
-/// buffered for the next phase. The decrypted buffer never holds more than one unfinished frame
-/// plus one message, so a peer cannot make it grow past about `maximumFrame + 64 KiB`.
+/// buffered for the next phase. The unread decrypted bytes never exceed one unfinished frame plus
+/// one message's plaintext, because the frame length is checked before the next message is decrypted.
 public struct NoiseStreamDecoder: Sendable {
     /// The largest frame payload this decoder accepts.
     public let maximumFrame: Int

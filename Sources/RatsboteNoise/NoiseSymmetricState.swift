@@ -1,6 +1,6 @@
 import RatsboteCrypto
 
-/// A Noise SymmetricState (revision 34, section 5.2): the chaining key `ck`, the handshake hash
+/// A Noise revision 34 SymmetricState: the chaining key `ck`, the handshake hash
 /// `h` and the CipherState that protects handshake payloads.
 ///
 /// The chaining key is secret and lives in wiped memory. The handshake hash is public (both

@@ -8,7 +8,7 @@ import RatsboteCrypto
 /// rekeyed with Noise `Rekey()`. Both peers count the same messages, so they rekey in step with
 /// no signalling. A failed decryption changes neither nonce nor key.
 ///
-/// - Warning: a copy holds the same keys and nonces. Keep one live copy per connection.
+/// - Warning: a copy contains the same keys and nonces. Keep one live copy per connection.
 public struct NoiseTransport: Sendable {
     /// The largest transport message Noise allows.
     public static let maximumMessageLength = 65535

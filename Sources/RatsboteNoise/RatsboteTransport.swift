@@ -40,7 +40,7 @@ public enum RatsboteTransport {
 
     /// Returns the hello payload: one byte, the transport version.
     ///
-    /// The initiator sends it in handshake message 1; the responder answers with the version it
+    /// The initiator sends it in handshake message 1, and the responder replies with the version it
     /// accepted in message 2.
     public static func helloPayload(version: UInt8 = version) -> [UInt8] {
         [version]

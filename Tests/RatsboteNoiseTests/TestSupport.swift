@@ -49,14 +49,19 @@ struct ConnectedPair {
     var responder: NoiseTransport
 }
 
-/// Runs a full IK handshake with Ratsbote's prologue and fixed keys.
+/// Runs a full IK handshake with Ratsbote's prologue and fixed static and ephemeral keys.
 func connectedIKPair(rekeyInterval: UInt64 = RatsboteTransport.rekeyInterval) throws -> ConnectedPair {
     let clientKey = try fixedKey(0x11)
     let relayKey = try fixedKey(0x22)
-    var client = try RatsboteTransport.initiatorHandshake(localStatic: clientKey, relayStatic: relayKey.publicKey)
-    var relay = try RatsboteTransport.responderHandshake(localStatic: relayKey)
+    // Fixed ephemeral keys make two pairs derive the same transport keys, so tests can compare them.
+    var client = try NoiseHandshake(
+        pattern: .IK, role: .initiator, prologue: RatsboteTransport.prologue, localStatic: clientKey,
+        remoteStatic: relayKey.publicKey, ephemeral: try fixedKey(0x33))
+    var relay = try NoiseHandshake(
+        pattern: .IK, role: .responder, prologue: RatsboteTransport.prologue, localStatic: relayKey,
+        ephemeral: try fixedKey(0x44))
 
-    // CLIENT: e, es, s, ss with the hello. RELAY: e, ee, se with its answer.
+    // CLIENT: e, es, s, ss with the hello. RELAY: e, ee, se with its reply.
     let first = try client.writeMessage(payload: RatsboteTransport.helloPayload())
     _ = try relay.readMessage(first)
     let second = try relay.writeMessage(payload: RatsboteTransport.helloPayload())
