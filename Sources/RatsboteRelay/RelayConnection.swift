@@ -56,7 +56,6 @@ final class RelayConnection: @unchecked Sendable {
     private var closeWhenFlushed = false
     private var watchingWrite = false
     private var readingPaused = false
-    private var sendBucket: TokenBucket
 
     /// The Noise static key of the client, its device transport key.
     private(set) var remoteKey: [UInt8] = []
@@ -83,8 +82,6 @@ final class RelayConnection: @unchecked Sendable {
         let now = EventLoop.now()
         self.openedAt = now
         self.lastReceivedAt = now
-        let limits = server.configuration.limits
-        self.sendBucket = TokenBucket(rate: limits.sendsPerSecond, burst: limits.sendBurst, now: now)
     }
 
     /// Whether a storage answer or unsent output is still pending, for the drain on shutdown.
@@ -138,7 +135,10 @@ final class RelayConnection: @unchecked Sendable {
             do {
                 guard let message = try decoder.nextNoiseMessage() else { return }
                 let payload = try handshake.readMessage(message)
-                let reply = try handshake.writeMessage(payload: [])
+                // Message 2 repeats the accepted version (protocol/transport.md); for a version
+                // the relay does not speak it is empty, and error 15 follows as the first frame.
+                let accepted = (try? ClientHello.decode(payload)).map { $0.version == RelayProtocol.version } ?? false
+                let reply = try handshake.writeMessage(payload: accepted ? ClientHello().encoded() : [])
                 guard let remote = handshake.remoteStaticKey else {
                     return fail(reason: "handshake without a static key")
                 }
@@ -372,7 +372,7 @@ final class RelayConnection: @unchecked Sendable {
     }
 
     private func send(_ request: SendRequest, id requestId: UInt32) {
-        guard sendBucket.take(now: EventLoop.now()) else {
+        guard let row = device?.rowId, server.takeSendToken(device: row) else {
             server.limitLog.record("sendRate", code: RelayErrorCode.rateLimited.rawValue, logger: server.logger, now: EventLoop.now())
             respond(requestId, .failure(RelayFailure(.rateLimited, "more than \(Int(limits.sendsPerSecond)) sends per second; slow down and retry")))
             return
@@ -386,7 +386,7 @@ final class RelayConnection: @unchecked Sendable {
         submit(requestId) { [unowned server] store in
             let stored = try store.savepoint { try store.store(pending, defaultTimeToLive: ttl, limits: limits, now: now) }
             let envelope = StoredEnvelope(id: stored.envelopeId, receivedAt: stored.receivedAt, sealed: sealed)
-            return (.stored(envelopeId: stored.envelopeId), { if stored.isNew { server.deliver(envelope, to: stored.recipientRow) } })
+            return (.stored(envelopeId: stored.envelopeId), { if let row = stored.recipientRow { server.deliver(envelope, to: row) } })
         }
     }
 

@@ -27,6 +27,9 @@ public final class RelayServer: @unchecked Sendable {
     private var online: [Int64: [RelayConnection]] = [:]
     private var nextConnectionId: UInt64 = 1
     var limitLog = LimitLog()
+    /// Send-rate buckets by device row, shared by all connections of a device. A bucket stays
+    /// after disconnect, so reconnecting does not refill it.
+    private var sendBuckets: [Int64: TokenBucket] = [:]
     private(set) var isShuttingDown = false
     private var shutdownDeadline = 0.0
 
@@ -150,6 +153,16 @@ public final class RelayServer: @unchecked Sendable {
         guard list.count < configuration.limits.maximumConnectionsPerDevice else { return false }
         online[row] = list + [connection]
         return true
+    }
+
+    /// Takes one send token of `device`; `false` when it sends faster than its rate.
+    func takeSendToken(device row: Int64) -> Bool {
+        let now = EventLoop.now()
+        let limits = configuration.limits
+        var bucket = sendBuckets[row] ?? TokenBucket(rate: limits.sendsPerSecond, burst: limits.sendBurst, now: now)
+        let allowed = bucket.take(now: now)
+        sendBuckets[row] = bucket
+        return allowed
     }
 
     /// Offers a newly stored envelope to the recipient's open connections.

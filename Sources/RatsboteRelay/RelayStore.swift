@@ -61,8 +61,8 @@ public struct PendingSend: Sendable {
 /// The outcome of a stored send.
 public struct StoredSend: Sendable, Equatable {
     public var envelopeId: UInt64
-    /// The recipient's mailbox row, so the server can push to it.
-    public var recipientRow: Int64
+    /// The recipient's mailbox row, so the server can push to it; `nil` for a repeated send.
+    public var recipientRow: Int64?
     public var receivedAt: UInt64
     /// `false` when the idempotency id was seen before and nothing new was stored.
     public var isNew: Bool

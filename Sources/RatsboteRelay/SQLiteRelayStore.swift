@@ -57,8 +57,6 @@ public final class SQLiteRelayStore: RelayStore {
         CREATE TABLE send_dedupe (
             key BLOB PRIMARY KEY,
             envelope_id INTEGER NOT NULL,
-            device_row INTEGER NOT NULL,
-            received_at INTEGER NOT NULL,
             expires_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX send_dedupe_by_expiry ON send_dedupe (expires_at);
@@ -202,10 +200,11 @@ public final class SQLiteRelayStore: RelayStore {
     // MARK: - Mailboxes
 
     public func store(_ send: PendingSend, defaultTimeToLive: Int64, limits: RelayLimits, now: Int64) throws -> StoredSend {
-        let earlier = try run(
-            "SELECT envelope_id, device_row, received_at FROM send_dedupe WHERE key = ?", [.blob(send.dedupeKey)])
-        if let row = earlier.first, let id = row[0].int64, let recipientRow = row[1].int64, let receivedAt = row[2].int64 {
-            return StoredSend(envelopeId: UInt64(id), recipientRow: recipientRow, receivedAt: UInt64(receivedAt), isNew: false)
+        // A repeated idempotency key returns the earlier id and stores nothing. The record holds
+        // only the hash and the envelope id, so it names neither the recipient nor a time.
+        let earlier = try run("SELECT envelope_id FROM send_dedupe WHERE key = ?", [.blob(send.dedupeKey)])
+        if let id = earlier.first?[0].int64 {
+            return StoredSend(envelopeId: UInt64(id), recipientRow: nil, receivedAt: UInt64(max(0, now)), isNew: false)
         }
 
         let recipients = try run(
@@ -233,8 +232,8 @@ public final class SQLiteRelayStore: RelayStore {
             "UPDATE devices SET envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ? WHERE row_id = ?",
             [.integer(Int64(send.sealed.count)), .integer(recipientRow)])
         try run(
-            "INSERT INTO send_dedupe (key, envelope_id, device_row, received_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-            [.blob(send.dedupeKey), .integer(envelopeId), .integer(recipientRow), .integer(now), .integer(expiresAt)])
+            "INSERT INTO send_dedupe (key, envelope_id, expires_at) VALUES (?, ?, ?)",
+            [.blob(send.dedupeKey), .integer(envelopeId), .integer(expiresAt)])
         return StoredSend(envelopeId: UInt64(envelopeId), recipientRow: recipientRow, receivedAt: UInt64(now), isNew: true)
     }
 
