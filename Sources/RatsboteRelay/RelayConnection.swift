@@ -49,7 +49,6 @@ final class RelayConnection: @unchecked Sendable {
     private var encoder: NoiseStreamEncoder
     private var output: [UInt8] = []
     private var outputStart = 0
-    private var readBuffer: [UInt8]
     private let openedAt: Double
     private var lastReceivedAt: Double
     private var inFlight = 0
@@ -78,7 +77,6 @@ final class RelayConnection: @unchecked Sendable {
         let maximumFrame = server.configuration.limits.maximumFrameBytes
         self.decoder = NoiseStreamDecoder(maximumFrame: maximumFrame)
         self.encoder = NoiseStreamEncoder(maximumFrame: max(maximumFrame, WireLimits.frame))
-        self.readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
         let now = EventLoop.now()
         self.openedAt = now
         self.lastReceivedAt = now
@@ -110,14 +108,14 @@ final class RelayConnection: @unchecked Sendable {
 
     /// Reads once and processes what arrived; `false` when nothing more can be read now.
     private func readOnce() -> Bool {
-        let result = readBuffer.withUnsafeMutableBytes { Socket.read(descriptor, into: $0) }
-        switch result {
+        let buffer = server.readBuffer
+        switch Socket.read(descriptor, into: buffer) {
         case .bytes(let count):
             lastReceivedAt = EventLoop.now()
-            decoder.append(readBuffer[0..<count])
+            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             processInput()
             if case .closed = phase { return false }
-            return count == readBuffer.count
+            return count == buffer.count
         case .wouldBlock:
             return false
         case .closed:
@@ -207,6 +205,9 @@ final class RelayConnection: @unchecked Sendable {
 
     /// Makes this connection the device's; closes it when the device has too many.
     private func adopt(_ record: DeviceRecord) {
+        // An enrollment can complete after the client hung up; a closed connection must not
+        // take a place in the registry.
+        if case .closed = phase { return }
         guard server.register(self, device: record.rowId) else {
             server.limitLog.record(
                 "connectionsPerDevice", code: RelayErrorCode.tooManyConnections.rawValue, logger: server.logger, now: EventLoop.now())
@@ -527,7 +528,8 @@ final class RelayConnection: @unchecked Sendable {
                 return
             }
         }
-        output.removeAll(keepingCapacity: output.capacity <= 256 * 1024)
+        // Idle connections keep no large buffer, so 10,000 of them stay small.
+        output.removeAll(keepingCapacity: output.capacity <= 16 * 1024)
         outputStart = 0
         if closeWhenFlushed {
             close(reason: "rejected")

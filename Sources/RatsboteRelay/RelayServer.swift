@@ -30,6 +30,11 @@ public final class RelayServer: @unchecked Sendable {
     /// Send-rate buckets by device row, shared by all connections of a device. A bucket stays
     /// after disconnect, so reconnecting does not refill it.
     private var sendBuckets: [Int64: TokenBucket] = [:]
+    /// One read buffer for every connection: reads happen one at a time on the loop thread, and
+    /// a buffer per connection would cost 64 KiB for each idle client.
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// Set while accepting fails (for example EMFILE), so the level-triggered listener does not spin.
+    private var acceptPausedUntil: Double?
     private(set) var isShuttingDown = false
     private var shutdownDeadline = 0.0
 
@@ -76,6 +81,7 @@ public final class RelayServer: @unchecked Sendable {
         for connection in Array(connections.values) { connection.close(reason: "shutdown") }
         storage.stopAndWait()
         listener.close()
+        readBuffer.deallocate()
         logger.info("relay stopped")
     }
 
@@ -107,7 +113,10 @@ public final class RelayServer: @unchecked Sendable {
             do {
                 accepted = try listener.accept()
             } catch {
+                // Out of descriptors or memory: pause accepting for a second instead of spinning.
                 limitLog.record("accept", code: 0, logger: logger.with("error", .public("\(error)")), now: EventLoop.now())
+                acceptPausedUntil = EventLoop.now() + 1
+                loop.modify(listener.descriptor, for: [])
                 return
             }
             guard let (descriptor, _) = accepted else { return }
@@ -181,6 +190,10 @@ public final class RelayServer: @unchecked Sendable {
 
     private func checkTimeouts() {
         let now = EventLoop.now()
+        if let until = acceptPausedUntil, now >= until, !isShuttingDown {
+            acceptPausedUntil = nil
+            loop.modify(listener.descriptor, for: .readable)
+        }
         for connection in Array(connections.values) { connection.checkTimeouts(now: now) }
         if isShuttingDown { checkDrained() }
     }
