@@ -10,7 +10,7 @@ import RatsboteWire
 ///
 /// Lifecycle: the Noise IK handshake (`handshaking`), a storage lookup of the client's static key
 /// (`authenticating`), then relay frames (`established`). Requests that touch storage go to the
-/// storage thread and are answered from its completion; at most
+/// storage thread, and their responses are sent from its completion. At most
 /// ``RelayLimits/maximumRequestsInFlight`` wait at a time, and the connection stops reading while
 /// that many wait or while its output exceeds ``RelayLimits/outputHighWaterBytes``.
 final class RelayConnection: @unchecked Sendable {
@@ -28,7 +28,7 @@ final class RelayConnection: @unchecked Sendable {
         case closed
     }
 
-    /// How envelopes reach the client after it sent `receive`.
+    /// The delivery mode of envelopes after the client sent `receive`.
     enum Delivery {
         /// The client has not asked to receive.
         case off
@@ -82,7 +82,7 @@ final class RelayConnection: @unchecked Sendable {
         self.lastReceivedAt = now
     }
 
-    /// Whether a storage answer or unsent output is still pending, for the drain on shutdown.
+    /// Whether a storage response or unsent output is still pending, for the drain on shutdown.
     var hasPendingWork: Bool { inFlight > 0 || outputStart < output.count }
 
     private var logger: Logger { server.logger.with("connection", .public(String(id))) }
@@ -133,8 +133,8 @@ final class RelayConnection: @unchecked Sendable {
             do {
                 guard let message = try decoder.nextNoiseMessage() else { return }
                 let payload = try handshake.readMessage(message)
-                // Message 2 repeats the accepted version (protocol/transport.md); for a version
-                // the relay does not speak it is empty, and error 15 follows as the first frame.
+                // Message 2 repeats the accepted version, as protocol/transport.md specifies. For a
+                // version the relay does not speak it is empty, and error 15 follows as the first frame.
                 let accepted = (try? ClientHello.decode(payload)).map { $0.version == RelayProtocol.version } ?? false
                 let reply = try handshake.writeMessage(payload: accepted ? ClientHello().encoded() : [])
                 guard let remote = handshake.remoteStaticKey else {
@@ -309,7 +309,7 @@ final class RelayConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs `work` on the storage thread and answers with its response after the commit.
+    /// Runs `work` on the storage thread and sends its response after the commit.
     ///
     /// `work` returns the response and a follow-up that runs on the loop only when committed.
     private func submit(

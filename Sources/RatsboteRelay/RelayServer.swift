@@ -10,7 +10,7 @@ import RatsboteWire
 ///
 /// Connections, the registry of online devices and the limit log live on the loop thread.
 /// ``run(onListening:)`` blocks until ``shutdown()``, which stops accepting, lets queued
-/// storage work commit and answers it, and then returns.
+/// storage work commit and sends its responses, and then returns.
 public final class RelayServer: @unchecked Sendable {
     // @unchecked: all mutable state below is touched only on the event loop thread; `shutdown()`
     // only posts a task to the loop.

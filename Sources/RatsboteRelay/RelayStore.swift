@@ -28,7 +28,7 @@ public struct StoredEnvelope: Sendable, Equatable {
     }
 }
 
-/// What a device learns when it starts receiving.
+/// The counts a device receives when it starts receiving.
 public struct ReceiveSummary: Sendable, Equatable {
     /// Envelopes waiting now.
     public var backlog: UInt32
@@ -136,7 +136,7 @@ public protocol RelayStore: AnyObject {
     ///
     /// - Returns: the new user id.
     func createUser(displayName: String, role: String, unit: String, inviteTokenHash: [UInt8], inviteExpiresAt: Int64, now: Int64) throws -> String
-    /// The device enrolled with this Noise static key, or `nil`.
+    /// Returns the device enrolled with this Noise static key, or `nil`.
     func device(transportKey: [UInt8]) throws -> DeviceRecord?
     /// Registers a device and consumes the invite in the same transaction.
     func enroll(inviteTokenHash: [UInt8], transportKey: [UInt8], identityKey: [UInt8], envelopeKey: [UInt8], suite: UInt16, now: Int64) throws -> Enrollment
@@ -158,12 +158,12 @@ public protocol RelayStore: AnyObject {
     ///
     /// - Returns: the number of envelopes deleted.
     func sweepExpired(now: Int64) throws -> Int
-    /// Every user, oldest first.
+    /// Returns every user, oldest first.
     func users() throws -> [UserRecord]
     /// Marks a user and its devices revoked and deletes their mailboxes and prekeys.
     ///
     /// - Returns: the number of devices revoked.
     func revoke(userId: String, now: Int64) throws -> Int
-    /// Counts and per-mailbox depths.
+    /// Returns counts and per-mailbox depths.
     func statistics() throws -> RelayStatistics
 }

@@ -216,7 +216,7 @@ public final class SQLiteRelayStore: RelayStore {
         let depth = recipient[1].int64 ?? 0
         let bytes = recipient[2].int64 ?? 0
         guard depth < Int64(limits.maximumMailboxEnvelopes) else {
-            throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) holds \(depth) envelopes, the maximum")
+            throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) contains \(depth) envelopes, the maximum; the recipient must receive first")
         }
         guard bytes + Int64(send.sealed.count) <= Int64(limits.maximumMailboxBytes) else {
             throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) would exceed \(limits.maximumMailboxBytes) bytes")
@@ -480,8 +480,9 @@ public final class SQLiteRelayStore: RelayStore {
 
 /// Derives user ids from display names.
 public enum UserSlug {
-    /// A lowercase ASCII id: German umlauts and ß spelled out, other accents dropped, anything
-    /// else a single hyphen, at most ``WireLimits/userId`` characters; "user" when nothing is left.
+    /// Returns a lowercase ASCII id. German umlauts and ß are spelled out, other accents dropped,
+    /// and any other run of characters becomes one hyphen. The result is at most 60 characters
+    /// (room for a "-NN" suffix), or "user" when nothing is left.
     public static func make(from name: String) -> String {
         var spelled = ""
         for character in name.lowercased() {

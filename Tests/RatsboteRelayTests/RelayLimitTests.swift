@@ -28,12 +28,12 @@ import Testing
         let (_, _, broken) = try relay.enrolledDevice(name: "Broken")
         let (_, _, other) = try relay.enrolledDevice(name: "Other")
 
-        // CLIENT: an unknown opcode is answered and the connection stays open.
+        // CLIENT: an unknown opcode gets an error response and the connection stays open.
         try broken.sendRawFrame([1, 0, 0, 0, 9, 0x7f, 0x7f])
         #expect(try broken.response(to: 9).failureCode == .unknownCommand)
         #expect(try broken.request(.ping) == .pong)
 
-        // CLIENT: a send whose body ends early is malformed; the relay answers and closes.
+        // CLIENT: a send whose body ends early is malformed, so the relay sends an error and closes.
         try broken.sendRawFrame([1, 0, 0, 0, 10, 0x00, 0x02, 0x05])
         #expect(try broken.response(to: 10).failureCode == .malformedRequest)
         #expect(broken.waitForClose())

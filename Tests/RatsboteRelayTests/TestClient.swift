@@ -28,7 +28,7 @@ struct TestDevice: Sendable {
     let identity = Ed25519SigningKey.generate()
     let envelope = X25519PrivateKey.generate(storage: .wiped)
 
-    /// An enroll request for `invite`, signed as the relay expects.
+    /// Returns an enroll request for `invite`, signed as the relay expects.
     func enrollRequest(_ invite: InviteCode) -> EnrollRequest {
         let envelopeKey = envelope.publicKey.rawRepresentation
         let signed = EnrollRequest.signedBytes(token: invite.token, envelopeKey: envelopeKey, transportKey: transport.publicKey.rawRepresentation)
@@ -37,7 +37,7 @@ struct TestDevice: Sendable {
             signature: identity.signature(for: signed))
     }
 
-    /// A signed prekey with a valid signature.
+    /// Returns a new signed prekey with a valid signature.
     func signedPrekey(id: UInt32) -> SignedPrekey {
         let key = X25519PrivateKey.generate(storage: .wiped).publicKey.rawRepresentation
         return SignedPrekey(id: id, publicKey: key, signature: identity.signature(for: key))
@@ -187,7 +187,7 @@ final class TestClient {
         try response(to: try post(request))
     }
 
-    /// The next push, from the queue or the socket.
+    /// Returns the next push, from the queue or the socket.
     func nextPush() throws -> RelayPush {
         if !pushes.isEmpty { return pushes.removeFirst() }
         while true {
@@ -208,7 +208,7 @@ final class TestClient {
         return result
     }
 
-    /// Whether the relay closed the connection within the receive timeout (draining frames).
+    /// Reads and drops frames until the relay closes; `false` on a timeout or another error.
     func waitForClose() -> Bool {
         while true {
             do {
