@@ -200,21 +200,28 @@ public final class SQLiteRelayStore: RelayStore {
     // MARK: - Mailboxes
 
     public func store(_ send: PendingSend, defaultTimeToLive: Int64, limits: RelayLimits, now: Int64) throws -> StoredSend {
+        // The send path uses the typed bind calls: it runs once per envelope inside every batch.
+
         // A repeated idempotency key returns the earlier id and stores nothing. The record holds
         // only the hash and the envelope id, so it names neither the recipient nor a time.
-        let earlier = try run("SELECT envelope_id FROM send_dedupe WHERE key = ?", [.blob(send.dedupeKey)])
-        if let id = earlier.first?[0].int64 {
-            return StoredSend(envelopeId: UInt64(id), recipientRow: nil, receivedAt: UInt64(max(0, now)), isNew: false)
+        let earlier = try statement("SELECT envelope_id FROM send_dedupe WHERE key = ?")
+        try earlier.bind(send.dedupeKey, at: 1)
+        defer { earlier.reset() }
+        if try earlier.nextRow() {
+            return StoredSend(envelopeId: UInt64(earlier.int64(at: 0)), recipientRow: nil, receivedAt: UInt64(max(0, now)), isNew: false)
         }
 
-        let recipients = try run(
-            "SELECT row_id, envelope_count, envelope_bytes FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL",
-            [.text(send.recipient.userId), .integer(Int64(send.recipient.deviceId))])
-        guard let recipient = recipients.first, let recipientRow = recipient[0].int64 else {
+        let recipient = try statement(
+            "SELECT row_id, envelope_count, envelope_bytes FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL")
+        try recipient.bind(send.recipient.userId, at: 1)
+        try recipient.bind(Int64(send.recipient.deviceId), at: 2)
+        defer { recipient.reset() }
+        guard try recipient.nextRow() else {
             throw RelayFailure(.unknownRecipient, "no active device \(send.recipient)")
         }
-        let depth = recipient[1].int64 ?? 0
-        let bytes = recipient[2].int64 ?? 0
+        let recipientRow = recipient.int64(at: 0)
+        let depth = recipient.int64(at: 1)
+        let bytes = recipient.int64(at: 2)
         guard depth < Int64(limits.maximumMailboxEnvelopes) else {
             throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) contains \(depth) envelopes, the maximum; the recipient must receive first")
         }
@@ -224,17 +231,30 @@ public final class SQLiteRelayStore: RelayStore {
 
         let timeToLive = send.timeToLive == 0 ? defaultTimeToLive : min(Int64(send.timeToLive), defaultTimeToLive)
         let expiresAt = now + timeToLive
-        try run(
-            "INSERT INTO envelopes (device_row, received_at, expires_at, size, sealed) VALUES (?, ?, ?, ?, ?)",
-            [.integer(recipientRow), .integer(now), .integer(expiresAt), .integer(Int64(send.sealed.count)), .blob(send.sealed)])
+        let size = Int64(send.sealed.count)
+        let insert = try statement("INSERT INTO envelopes (device_row, received_at, expires_at, size, sealed) VALUES (?, ?, ?, ?, ?)")
+        try insert.bind(recipientRow, at: 1)
+        try insert.bind(now, at: 2)
+        try insert.bind(expiresAt, at: 3)
+        try insert.bind(size, at: 4)
+        try insert.bind(send.sealed, at: 5)
+        _ = try insert.nextRow()
+        insert.reset()
         let envelopeId = database.lastInsertRowID
-        try run(
-            "UPDATE devices SET envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ? WHERE row_id = ?",
-            [.integer(Int64(send.sealed.count)), .integer(recipientRow)])
-        try run(
-            "INSERT INTO send_dedupe (key, envelope_id, expires_at) VALUES (?, ?, ?)",
-            [.blob(send.dedupeKey), .integer(envelopeId), .integer(expiresAt)])
-        return StoredSend(envelopeId: UInt64(envelopeId), recipientRow: recipientRow, receivedAt: UInt64(now), isNew: true)
+
+        let counters = try statement("UPDATE devices SET envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ? WHERE row_id = ?")
+        try counters.bind(size, at: 1)
+        try counters.bind(recipientRow, at: 2)
+        _ = try counters.nextRow()
+        counters.reset()
+
+        let dedupe = try statement("INSERT INTO send_dedupe (key, envelope_id, expires_at) VALUES (?, ?, ?)")
+        try dedupe.bind(send.dedupeKey, at: 1)
+        try dedupe.bind(envelopeId, at: 2)
+        try dedupe.bind(expiresAt, at: 3)
+        _ = try dedupe.nextRow()
+        dedupe.reset()
+        return StoredSend(envelopeId: UInt64(envelopeId), recipientRow: recipientRow, receivedAt: UInt64(max(0, now)), isNew: true)
     }
 
     public func beginReceive(deviceRow: Int64) throws -> ReceiveSummary {
