@@ -570,6 +570,11 @@ final class RelayConnection: @unchecked Sendable {
 
     // MARK: - Closing
 
+    /// Ends the connection of a device that was revoked while connected.
+    func revoke() {
+        reject(RelayFailure(.revoked, "this device was revoked by the operator"))
+    }
+
     func checkTimeouts(now: Double) {
         switch phase {
         case .handshaking:

@@ -198,17 +198,25 @@ public final class RelayServer: @unchecked Sendable {
         if isShuttingDown { checkDrained() }
     }
 
+    /// Deletes expired envelopes, and closes connections of devices the operator revoked since
+    /// they connected (`revoke` runs in another process, so the relay learns of it here).
     private func sweep() {
         let now = clock.now()
         let logger = self.logger
-        storage.submit { store in
+        let onlineRows = Array(online.keys)
+        storage.submit { [self] store in
             do {
-                let count = try store.sweepExpired(now: now)
+                let count = try store.savepoint { try store.sweepExpired(now: now) }
                 if count > 0 { logger.info("expired envelopes swept", ["count": .public(String(count))]) }
             } catch {
                 logger.error("expiry sweep failed", ["error": .public("\(error)")])
             }
-            return { _ in }
+            let revoked = (try? store.revokedDevices(among: onlineRows)) ?? []
+            return { _ in
+                for row in revoked {
+                    for connection in self.online[row] ?? [] { connection.revoke() }
+                }
+            }
         }
     }
 }

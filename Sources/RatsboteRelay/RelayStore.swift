@@ -158,6 +158,8 @@ public protocol RelayStore: AnyObject {
     ///
     /// - Returns: the number of envelopes deleted.
     func sweepExpired(now: Int64) throws -> Int
+    /// Returns the rows among `deviceRows` that are revoked, so open connections can be closed.
+    func revokedDevices(among deviceRows: [Int64]) throws -> [Int64]
     /// Returns every user, oldest first.
     func users() throws -> [UserRecord]
     /// Marks a user and its devices revoked and deletes their mailboxes and prekeys.

@@ -408,7 +408,7 @@ public final class SQLiteRelayStore: RelayStore {
     // MARK: - Expiry
 
     public func sweepExpired(now: Int64) throws -> Int {
-        try savepoint {
+        do {
             let groups = try run(
                 "SELECT device_row, count(*), sum(size), min(expires_at) FROM envelopes WHERE expires_at <= ? GROUP BY device_row",
                 [.integer(now)])
@@ -430,6 +430,17 @@ public final class SQLiteRelayStore: RelayStore {
             try run("DELETE FROM send_dedupe WHERE expires_at <= ?", [.integer(now)])
             return total
         }
+    }
+
+    public func revokedDevices(among deviceRows: [Int64]) throws -> [Int64] {
+        let check = try statement("SELECT revoked_at FROM devices WHERE row_id = ?")
+        var revoked: [Int64] = []
+        for row in deviceRows {
+            try check.bind(row, at: 1)
+            if try check.nextRow(), !check.isNull(at: 0) { revoked.append(row) }
+            check.reset()
+        }
+        return revoked
     }
 
     // MARK: - Operator commands

@@ -82,9 +82,9 @@ import Testing
     }
 
     @Test func usersRevokeAndStats() throws {
-        let relay = try TestRelay()
+        let relay = try TestRelay { $0["sweepIntervalSeconds"] = 0.5 }
         let (_, _, alice) = try relay.enrolledDevice(name: "Alice")
-        let (bobDevice, bob, _) = try relay.enrolledDevice(name: "Bob")
+        let (bobDevice, bob, bobOpen) = try relay.enrolledDevice(name: "Bob")
         _ = try relay.invite(name: "Alice")
         _ = try sendEnvelope(alice, to: bob, "hello")
 
@@ -104,6 +104,14 @@ import Testing
         let revoked = try relay.command(["revoke", "bob"])
         #expect(revoked.status == 0)
         #expect(revoked.stdout.contains("Revoked bob"))
+
+        // SERVER: the connection that was open before the revocation is closed by the next sweep.
+        guard case .response(0, .failure(let closing)) = try bobOpen.readFrame() else {
+            Issue.record("the open connection of a revoked device was not closed")
+            return
+        }
+        #expect(closing.code == .revoked)
+        #expect(bobOpen.waitForClose())
         let client = try relay.connect(bobDevice)
         guard case .response(0, .failure(let failure)) = try client.readFrame() else {
             Issue.record("a revoked device was not rejected")
