@@ -53,6 +53,8 @@ final class RelayConnection: @unchecked Sendable {
     private var lastReceivedAt: Double
     private var inFlight = 0
     private var closeWhenFlushed = false
+    /// Set while this connection waits in the server's after-batch flush list.
+    private var flushQueued = false
     private var watchingWrite = false
     private var readingPaused = false
 
@@ -508,6 +510,21 @@ final class RelayConnection: @unchecked Sendable {
             outputStart = 0
         }
         output.append(contentsOf: bytes)
+        if server.isCompletingBatch {
+            // Many responses of one storage batch often go to the same connection; one write
+            // after the batch replaces a system call per response.
+            if !flushQueued {
+                flushQueued = true
+                server.flushAfterBatch(self)
+            }
+            return
+        }
+        flush()
+    }
+
+    /// Writes output collected during a batch of storage completions.
+    func flushQueuedOutput() {
+        flushQueued = false
         flush()
     }
 

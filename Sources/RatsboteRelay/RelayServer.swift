@@ -35,6 +35,9 @@ public final class RelayServer: @unchecked Sendable {
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     /// Set while accepting fails (for example EMFILE), so the level-triggered listener does not spin.
     private var acceptPausedUntil: Double?
+    /// True while storage completions run; output is then collected and written once per connection.
+    private(set) var isCompletingBatch = false
+    private var connectionsToFlush: [RelayConnection] = []
     private(set) var isShuttingDown = false
     private var shutdownDeadline = 0.0
 
@@ -67,6 +70,8 @@ public final class RelayServer: @unchecked Sendable {
             logger.warning("clock offset in effect (test use only)", ["offsetSeconds": .public(String(clock.offsetSeconds))])
         }
 
+        storage.afterBatch = { [unowned self] in flushAfterBatch() }
+        storage.beforeBatch = { [unowned self] in isCompletingBatch = true }
         try loop.register(listener.descriptor, for: .readable) { [unowned self] _ in acceptConnections() }
         loop.scheduleRepeating(every: 0.5) { [unowned self] in checkTimeouts() }
         loop.scheduleRepeating(every: configuration.sweepIntervalSeconds) { [unowned self] in sweep() }
@@ -182,6 +187,18 @@ public final class RelayServer: @unchecked Sendable {
     /// Tells a device's open connections to refill one-time prekeys.
     func notifyPrekeysLow(row: Int64, remaining: UInt32) {
         for connection in online[row] ?? [] { connection.push(.prekeysLow(remaining: remaining)) }
+    }
+
+    /// Queues `connection` for one write after the current batch of storage completions.
+    func flushAfterBatch(_ connection: RelayConnection) {
+        connectionsToFlush.append(connection)
+    }
+
+    private func flushAfterBatch() {
+        isCompletingBatch = false
+        let connections = connectionsToFlush
+        connectionsToFlush.removeAll(keepingCapacity: true)
+        for connection in connections { connection.flushQueuedOutput() }
     }
 
     func afterStorageCompletion() {
