@@ -105,14 +105,16 @@ public final class SQLiteRelayStore: RelayStore {
         savepointDepth += 1
         let name = "job\(savepointDepth)"
         defer { savepointDepth -= 1 }
-        try database.execute("SAVEPOINT \(name)")
+        // Cached statements: a savepoint wraps every job of a batch, and parsing the SQL each
+        // time showed in profiles.
+        try run("SAVEPOINT \(name)")
         do {
             let result = try body()
-            try database.execute("RELEASE \(name)")
+            try run("RELEASE \(name)")
             return result
         } catch {
-            try? database.execute("ROLLBACK TO \(name)")
-            try? database.execute("RELEASE \(name)")
+            _ = try? run("ROLLBACK TO \(name)")
+            _ = try? run("RELEASE \(name)")
             throw error
         }
     }
