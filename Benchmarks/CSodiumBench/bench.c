@@ -510,8 +510,8 @@ static int csb_ratchet_receive(csb_ratchet *r, csb_ratchet_party *receiver) {
     return rc;
 }
 
-/// The DH ratchet step of a receiver that sees the sender's new ratchet key: a receiving chain
-/// from the current key pair, then a new key pair and a sending chain from it.
+/// Makes the DH ratchet step of a receiver that gets a message with the sender's new ratchet key.
+/// It derives a receiving chain from its current key pair, then a new key pair and a sending chain.
 static int csb_ratchet_dh_step(csb_ratchet_party *receiver, const unsigned char sender_public_key[32]) {
     unsigned char dh_output[crypto_scalarmult_BYTES];
     if (crypto_scalarmult(dh_output, receiver->ratchet_secret_key, sender_public_key) != 0) {
@@ -548,7 +548,7 @@ csb_ratchet *csb_ratchet_create(size_t message_bytes) {
     randombytes_buf(r->message, message_bytes);
     randombytes_buf(r->associated_data, sizeof r->associated_data);
 
-    // The state after X3DH: both share a root key, the first party has sent nothing yet and holds
+    // The state after X3DH: both share a root key, and the first party has sent nothing yet but has
     // a sending chain from DH(its ratchet key, the second party's ratchet key), which the second
     // party derives when the first message arrives.
     csb_ratchet_party *first = &r->parties[0];

@@ -67,7 +67,7 @@ enum KeyDerivation {
     /// 32..<56) and calls `body` with both.
     ///
     /// The nonce is read in place from the wiped HKDF output instead of being copied into an
-    /// array, which saves an allocation on every message; it must not escape `body`.
+    /// array, which saves an allocation on every message. It must not escape `body`.
     static func withMessageKeyAndNonce<Result>(
         messageKey: SecureBytes, _ body: (SymmetricKey, UnsafeRawBufferPointer) throws -> Result
     ) throws -> Result {

@@ -98,7 +98,8 @@ private final class RatchetConversation {
         }
     }
 
-    /// Checks the size of a decrypted message; the AEAD tag has already vouched for its bytes.
+    /// Checks the size of a decrypted message. Its bytes need no comparison because the AEAD tag
+    /// has already authenticated them.
     private func check(_ plaintext: [UInt8]) throws {
         guard plaintext.count == message.count else {
             throw BenchmarkFailure(
@@ -124,7 +125,7 @@ private final class CRatchet {
         csb_ratchet_destroy(pointer)
     }
 
-    /// A workload timed by the harness around one call of `function`.
+    /// Makes a workload that the harness times around one call of `function`.
     func timed(_ function: @escaping (OpaquePointer?, UInt64) -> Int64) -> Workload {
         .timed { iterations in
             guard function(self.pointer, UInt64(iterations)) >= 0 else {
