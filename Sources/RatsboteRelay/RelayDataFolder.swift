@@ -33,6 +33,11 @@ public struct RelayDataFolder: Sendable {
     ///   existing relay key is never overwritten.
     public static func create(at path: String, organisation: String, publicAddress: String) throws -> RelayDataFolder {
         guard !FileManager.default.fileExists(atPath: path) else { throw RelayError.dataFolderExists(path: path) }
+        // Parents are created like `mkdir -p`; only the data folder itself must be new and private.
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty {
+            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
         guard mkdir(path, 0o700) == 0 else { throw RelayError.fileFailed(path: path, operation: "mkdir", errno: errno) }
         let folder = RelayDataFolder(newPath: path)
 
@@ -73,6 +78,23 @@ public struct RelayDataFolder: Sendable {
         } catch {
             throw RelayError.fileFailed(path: configurationPath, operation: "write", errno: errno)
         }
+    }
+
+    /// Takes an exclusive lock on `relay.lock`, held until the process exits.
+    ///
+    /// Two relays on one folder would each push only the envelopes they stored themselves, so
+    /// `serve` refuses to start while another holds the lock.
+    ///
+    /// - Throws: ``RelayError/alreadyServing(path:)`` when the lock is held.
+    public func lockForServing() throws {
+        let lockPath = path + "/relay.lock"
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw RelayError.fileFailed(path: lockPath, operation: "open", errno: errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw RelayError.alreadyServing(path: path)
+        }
+        // The descriptor stays open on purpose: the kernel releases the lock when the process ends.
     }
 
     // MARK: - Keys

@@ -19,6 +19,8 @@ public enum RelayError: Error, Equatable, Sendable {
     case userNotFound(String)
     /// SQLite failed.
     case storage(StorageError)
+    /// Another `serve` process holds the data folder's lock.
+    case alreadyServing(path: String)
     /// The listener could not be opened.
     case listenFailed(address: String, reason: String)
 }

@@ -1,3 +1,4 @@
+import Foundation
 import RatsboteRelay
 import RatsboteStorage
 import RatsboteSupport
@@ -246,9 +247,10 @@ enum Texts {
                 en: "\(path) is missing; create the data folder with \"ratsbote-relay init --data DIR\"",
                 de: "\(path) fehlt; den Datenordner mit \"ratsbote-relay init --data ORDNER\" anlegen")
         case RelayError.fileFailed(let path, let operation, let code):
+            let reason = String(cString: strerror(code))
             return Localized(
-                en: "\(operation) \(path) failed (errno \(code)); check the path and its permissions",
-                de: "\(operation) \(path) fehlgeschlagen (errno \(code)); Pfad und Rechte prüfen")
+                en: "\(operation) \(path) failed: \(reason) (errno \(code)); check the path and its permissions",
+                de: "\(operation) \(path) fehlgeschlagen: \(reason) (errno \(code)); Pfad und Rechte prüfen")
         case RelayError.invalidKeyFile(let path, let expected, let actual):
             return Localized(
                 en: "\(path) has \(actual) bytes, expected \(expected); restore it from the backup",
@@ -264,6 +266,10 @@ enum Texts {
                 de: "kein Benutzer \"\(id)\"; Benutzer mit \"ratsbote-relay users\" auflisten")
         case RelayError.storage(let storage):
             return Localized(en: "database error: \(storage)", de: "Datenbankfehler: \(storage)")
+        case RelayError.alreadyServing(let path):
+            return Localized(
+                en: "another ratsbote-relay process is serving \(path); stop it first",
+                de: "ein anderer ratsbote-relay-Prozess betreibt bereits \(path); diesen zuerst beenden")
         case RelayError.listenFailed(let address, let reason):
             return Localized(
                 en: "cannot listen on \(address): \(reason); choose another address with --listen",

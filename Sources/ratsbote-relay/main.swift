@@ -89,6 +89,7 @@ let initCommand = Command(
 
 let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSpec("listen")], help: Texts.serveHelp) { arguments, _ in
     let folder = try RelayDataFolder(existing: try requireData(arguments))
+    try folder.lockForServing()
     let configuration = try folder.loadConfiguration()
     let listenText = arguments.value("listen") ?? configuration.publicAddress
     let address: SocketAddress

@@ -120,6 +120,10 @@ import Testing
         #expect(failure.code == .revoked)
         #expect(try sendEnvelope(alice, to: bob, "after revoke").failureCode == .unknownRecipient)
 
+        let second = try relay.command(["serve", "--listen", "127.0.0.1:0"])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("another ratsbote-relay process is serving"))
+
         let unknown = try relay.command(["revoke", "nobody"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no user \"nobody\""))

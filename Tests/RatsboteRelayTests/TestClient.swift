@@ -92,6 +92,11 @@ final class TestClient {
         Glibc.close(descriptor)
     }
 
+    /// Drops the connection as a crashed client would, without waiting for anything.
+    func drop() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+    }
+
     func setTimeout(_ seconds: Double) {
         var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
