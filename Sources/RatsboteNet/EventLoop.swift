@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// Readiness a handler asks for or receives.
+/// Readiness a handler requests or receives.
 public struct IOEvents: OptionSet, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -20,8 +20,8 @@ public struct IOEvents: OptionSet, Sendable {
 /// Everything registered with the loop runs on the loop's thread, so connection state needs no
 /// locks. Only ``execute(_:)`` and ``stop()`` may be called from other threads.
 public final class EventLoop: @unchecked Sendable {
-    // @unchecked: `handlers`, `timers` and `running` are touched only on the loop thread; the
-    // cross-thread task queue sits behind a Mutex and the wake-up eventfd is thread-safe.
+    // @unchecked: `handlers` and `timers` are touched only on the loop thread. The cross-thread
+    // task queue is behind a Mutex, the stop flag is atomic, and writing the eventfd is thread-safe.
     private let epoll: Int32
     private let wakeDescriptor: Int32
     private var handlers: [Int32: (IOEvents) -> Void] = [:]

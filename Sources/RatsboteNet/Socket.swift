@@ -71,7 +71,8 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         var copy = address.sin_addr
         var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         _ = inet_ntop(AF_INET, &copy, &buffer, socklen_t(buffer.count))
-        self.host = String(cString: buffer)
+        let length = buffer.firstIndex(of: 0) ?? buffer.count
+        self.host = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.port = UInt16(bigEndian: address.sin_port)
     }
 }
@@ -164,7 +165,7 @@ public final class TCPListener: @unchecked Sendable {
     /// Binds and listens on `address`.
     ///
     /// - Throws: ``NetError/systemCall(_:errno:)`` for socket, bind or listen failures
-    ///   (for example EADDRINUSE when another process holds the port).
+    ///   (for example EADDRINUSE when another process has bound the port).
     public init(address: SocketAddress, backlog: Int32 = 1024) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw NetError.systemCall("socket", errno: errno) }

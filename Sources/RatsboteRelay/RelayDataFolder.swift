@@ -99,13 +99,13 @@ public struct RelayDataFolder: Sendable {
 
     // MARK: - Keys
 
-    /// The relay's Noise static key.
+    /// Reads the relay's Noise static key.
     public func loadRelayKey() throws -> X25519PrivateKey {
         let secret = try Self.readSecret(relayKeyPath, count: X25519PrivateKey.byteCount)
         return try X25519PrivateKey(secret: secret)
     }
 
-    /// The organisation root signing key.
+    /// Reads the organisation root signing key.
     ///
     /// - Note: it sits next to the relay key only until the root key moves to an offline machine.
     public func loadRootKey() throws -> Ed25519SigningKey {

@@ -11,7 +11,7 @@ public enum RelayError: Error, Equatable, Sendable {
     case fileFailed(path: String, operation: String, errno: Int32)
     /// A key file has the wrong size.
     case invalidKeyFile(path: String, expected: Int, actual: Int)
-    /// `relay.json` does not parse or holds an invalid value.
+    /// `relay.json` does not parse or contains an invalid value.
     case invalidConfiguration(path: String, reason: String)
     /// A value given on the command line is invalid.
     case invalidValue(field: String, value: String, reason: String)

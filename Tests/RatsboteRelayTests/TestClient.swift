@@ -248,7 +248,7 @@ final class ServeProcess: @unchecked Sendable {
 
     init(data: URL, environment: [String: String] = [:]) throws {
         logFile = data.deletingLastPathComponent().appendingPathComponent("serve-\(UUID().uuidString.prefix(6)).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = binaryFolder().appendingPathComponent("ratsbote-relay")
         process.arguments = ["serve", "--data", data.path, "--listen", "127.0.0.1:0"]
         var merged = ProcessInfo.processInfo.environment
