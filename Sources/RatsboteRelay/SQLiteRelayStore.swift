@@ -313,7 +313,8 @@ public final class SQLiteRelayStore: RelayStore {
             throw RelayFailure(.notEnrolled, "the device is not enrolled")
         }
         // The relay checks the signature so that a broken client learns at once, not its peers later.
-        guard identityKey.isValidSignature(signed.signature, for: signed.publicKey) else {
+        let signedBytes = SignedPrekey.signedBytes(suite: .classic, id: signed.id, publicKey: signed.publicKey)
+        guard identityKey.isValidSignature(signed.signature, for: signedBytes) else {
             throw RelayFailure(.malformedRequest, "the signed prekey \(signed.id) has an invalid signature")
         }
         try run(

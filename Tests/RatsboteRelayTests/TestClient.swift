@@ -40,7 +40,7 @@ struct TestDevice: Sendable {
     /// Returns a new signed prekey with a valid signature.
     func signedPrekey(id: UInt32) -> SignedPrekey {
         let key = X25519PrivateKey.generate(storage: .wiped).publicKey.rawRepresentation
-        return SignedPrekey(id: id, publicKey: key, signature: identity.signature(for: key))
+        return SignedPrekey(id: id, publicKey: key, signature: identity.signature(for: SignedPrekey.signedBytes(suite: .classic, id: id, publicKey: key)))
     }
 }
 
