@@ -142,6 +142,28 @@ public struct RelayDataFolder: Sendable {
                 throw RelayError.invalidValue(field: field, value: value, reason: "1 to \(WireLimits.displayText) bytes")
             }
         }
+        var userId = ""
+        let invite = try makeInvite(validFor: seconds, clock: clock) { store, tokenHash, expiresAt, now in
+            userId = try store.createUser(
+                displayName: displayName, role: role, unit: unit, inviteTokenHash: tokenHash, inviteExpiresAt: expiresAt, now: now)
+        }
+        return (userId, invite)
+    }
+
+    /// Creates a single-use invite that enrolls another device of an existing user.
+    ///
+    /// - Throws: ``RelayError/userNotFound(_:)``, ``RelayError/userRevoked(_:)``.
+    public func createDeviceInvite(userId: String, validFor seconds: Int, clock: RelayClock) throws -> InviteCode {
+        try makeInvite(validFor: seconds, clock: clock) { store, tokenHash, expiresAt, _ in
+            try store.addInvite(userId: userId, inviteTokenHash: tokenHash, inviteExpiresAt: expiresAt)
+        }
+    }
+
+    /// Draws a token, lets `record` store its hash, and builds the invite code around it.
+    private func makeInvite(
+        validFor seconds: Int, clock: RelayClock,
+        record: (SQLiteRelayStore, _ tokenHash: [UInt8], _ expiresAt: Int64, _ now: Int64) throws -> Void
+    ) throws -> InviteCode {
         let configuration = try loadConfiguration()
         let address = try parsePublicAddress(configuration.publicAddress)
         let relayKey = try loadRelayKey()
@@ -151,18 +173,14 @@ public struct RelayDataFolder: Sendable {
         let now = clock.now()
         let expiresAt = now + Int64(seconds)
         let store = try openStore()
-        let userId: String
         do {
-            userId = try store.createUser(
-                displayName: displayName, role: role, unit: unit, inviteTokenHash: try BLAKE2b.hash(token),
-                inviteExpiresAt: expiresAt, now: now)
+            try record(store, try BLAKE2b.hash(token), expiresAt, now)
         } catch let error as StorageError {
             throw RelayError.storage(error)
         }
-        let invite = InviteCode(
+        return InviteCode(
             host: address.host, port: address.port, relayKey: relayKey.publicKey.rawRepresentation, rootFingerprint: fingerprint,
             token: token, expiresAt: UInt64(max(0, expiresAt)))
-        return (userId, invite)
     }
 
     private func parsePublicAddress(_ text: String) throws -> (host: String, port: UInt16) {

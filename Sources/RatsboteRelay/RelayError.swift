@@ -17,6 +17,10 @@ public enum RelayError: Error, Equatable, Sendable {
     case invalidValue(field: String, value: String, reason: String)
     /// No user with this id.
     case userNotFound(String)
+    /// No device at this address, or it is already revoked.
+    case deviceNotFound(String)
+    /// The user was revoked, so it gets no new invites.
+    case userRevoked(String)
     /// SQLite failed.
     case storage(StorageError)
     /// Another `serve` process holds the data folder's lock.

@@ -94,29 +94,35 @@ enum Texts {
     static let inviteHelp = Localized(
         en: """
             Usage: ratsbote-relay invite --data DIR --name NAME --role ROLE --unit UNIT [--expires DURATION]
+                   ratsbote-relay invite --data DIR --user USER [--expires DURATION]
 
             Creates a participant and prints their user id and a one-time invite code (last
-            line). The code enrolls one device and expires after DURATION.
+            line). The code enrolls one device and expires after DURATION. With --user, the
+            code enrolls another device of an existing participant.
 
               --data DIR            the data folder
               --name NAME           the participant's display name
               --role ROLE           their role, e.g. "Ratsmitglied"
               --unit UNIT           their organisational unit, e.g. "Fraktion A"
+              --user USER           an existing participant's user id, for another device
               --expires DURATION    validity such as 7d, 12h, 30m or seconds (default: 7d)
 
             Example: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
             """,
         de: """
             Aufruf: ratsbote-relay invite --data ORDNER --name NAME --role ROLLE --unit EINHEIT [--expires DAUER]
+                    ratsbote-relay invite --data ORDNER --user BENUTZER [--expires DAUER]
 
             Legt einen Teilnehmer an und gibt seine Benutzerkennung und einen
             Einmal-Einladungscode aus (letzte Zeile). Der Code meldet ein Gerät an und verfällt
-            nach DAUER.
+            nach DAUER. Mit --user meldet der Code ein weiteres Gerät eines vorhandenen
+            Teilnehmers an.
 
               --data ORDNER         der Datenordner
               --name NAME           Anzeigename des Teilnehmers
               --role ROLLE          seine Rolle, z. B. "Ratsmitglied"
               --unit EINHEIT        seine Organisationseinheit, z. B. "Fraktion A"
+              --user BENUTZER       Benutzerkennung eines vorhandenen Teilnehmers, für ein weiteres Gerät
               --expires DAUER       Gültigkeit wie 7d, 12h, 30m oder Sekunden (Standard: 7d)
 
             Beispiel: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
@@ -140,18 +146,23 @@ enum Texts {
 
     static let revokeHelp = Localized(
         en: """
-            Usage: ratsbote-relay revoke --data DIR [--json] USER
+            Usage: ratsbote-relay revoke --data DIR [--json] USER|USER.DEVICE
 
             Revokes USER: their devices can no longer connect, their waiting envelopes and
-            prekeys are deleted and their unused invites become invalid.
+            prekeys are deleted and their unused invites become invalid. USER.DEVICE (for
+            example erika-muster.2) revokes one lost device and keeps the others. A connected
+            device is disconnected within the sweep interval (default 60 seconds).
 
             Example: ratsbote-relay revoke --data /var/lib/ratsbote erika-muster
             """,
         de: """
-            Aufruf: ratsbote-relay revoke --data ORDNER [--json] BENUTZER
+            Aufruf: ratsbote-relay revoke --data ORDNER [--json] BENUTZER|BENUTZER.GERÄT
 
             Sperrt BENUTZER: seine Geräte können sich nicht mehr verbinden, wartende Umschläge
             und Prekeys werden gelöscht und unbenutzte Einladungen werden ungültig.
+            BENUTZER.GERÄT (z. B. erika-muster.2) sperrt ein verlorenes Gerät und behält die
+            anderen. Ein verbundenes Gerät wird innerhalb des Prüfintervalls getrennt
+            (Standard 60 Sekunden).
 
             Beispiel: ratsbote-relay revoke --data /var/lib/ratsbote erika-muster
             """)
@@ -186,6 +197,16 @@ enum Texts {
         Localized(
             en: "User id: \(id)\nThe invite code is valid until \(expires) and enrolls one device:",
             de: "Benutzerkennung: \(id)\nDer Einladungscode gilt bis \(expires) und meldet ein Gerät an:")
+    }
+
+    static func deviceInviteCreated(_ id: String, expires: String) -> Localized {
+        Localized(
+            en: "The invite code enrolls another device of \(id) and is valid until \(expires):",
+            de: "Der Einladungscode meldet ein weiteres Gerät von \(id) an und gilt bis \(expires):")
+    }
+
+    static func deviceRevoked(_ address: String) -> Localized {
+        Localized(en: "Revoked the device \(address).", de: "Gerät \(address) gesperrt.")
     }
 
     static func revoked(_ id: String, devices: Int) -> Localized {
@@ -264,6 +285,14 @@ enum Texts {
             return Localized(
                 en: "no user \"\(id)\"; list users with \"ratsbote-relay users\"",
                 de: "kein Benutzer \"\(id)\"; Benutzer mit \"ratsbote-relay users\" auflisten")
+        case RelayError.deviceNotFound(let address):
+            return Localized(
+                en: "no active device \"\(address)\"; list users and their devices with \"ratsbote-relay users\"",
+                de: "kein aktives Gerät \"\(address)\"; Benutzer und Geräte mit \"ratsbote-relay users\" auflisten")
+        case RelayError.userRevoked(let id):
+            return Localized(
+                en: "the user \"\(id)\" was revoked and gets no new invites; create a new participant instead",
+                de: "der Benutzer \"\(id)\" ist gesperrt und erhält keine Einladungen; stattdessen einen neuen Teilnehmer anlegen")
         case RelayError.storage(let storage):
             return Localized(en: "database error: \(storage)", de: "Datenbankfehler: \(storage)")
         case RelayError.alreadyServing(let path):
