@@ -92,6 +92,8 @@ public struct UserRecord: Codable, Sendable, Equatable {
     public var revokedAt: Int64?
     /// Enrolled devices that are not revoked.
     public var activeDevices: Int
+    /// Their device ids, for `revoke USER.DEVICE`.
+    public var deviceIds: [UInt32]
     /// Unused invites that have not expired.
     public var pendingInvites: Int
 }

@@ -467,10 +467,14 @@ public final class SQLiteRelayStore: RelayStore {
                 (SELECT count(*) FROM invites i WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > ?)
             FROM users u ORDER BY u.rowid
             """, [.integer(Int64(Date().timeIntervalSince1970))])
-        return rows.map { row in
-            UserRecord(
-                id: row[0].string ?? "", displayName: row[1].string ?? "", role: row[2].string ?? "", unit: row[3].string ?? "",
-                createdAt: row[4].int64 ?? 0, revokedAt: row[5].int64, activeDevices: Int(row[6].int64 ?? 0),
+        return try rows.map { row in
+            let id = row[0].string ?? ""
+            let deviceIds = try run(
+                "SELECT device_id FROM devices WHERE user_id = ? AND revoked_at IS NULL ORDER BY device_id", [.text(id)]
+            ).compactMap { $0[0].int64.map { UInt32(clamping: $0) } }
+            return UserRecord(
+                id: id, displayName: row[1].string ?? "", role: row[2].string ?? "", unit: row[3].string ?? "",
+                createdAt: row[4].int64 ?? 0, revokedAt: row[5].int64, activeDevices: Int(row[6].int64 ?? 0), deviceIds: deviceIds,
                 pendingInvites: Int(row[7].int64 ?? 0))
         }
     }

@@ -161,7 +161,7 @@ let usersCommand = Command(name: "users", options: [OptionSpec("data"), OptionSp
     for user in users {
         let status = user.revokedAt == nil ? Texts.active : Texts.revokedStatus
         printOut(
-            "\(user.id)\t\(user.displayName)\t\(user.role)\t\(user.unit)\t\(user.activeDevices)\t\(user.pendingInvites)\t\(status.text(language))")
+            "\(user.id)\t\(user.displayName)\t\(user.role)\t\(user.unit)\t\(user.deviceIds.map(String.init).joined(separator: ","))\t\(user.pendingInvites)\t\(status.text(language))")
     }
 }
 

@@ -93,6 +93,7 @@ import Testing
         let records = try JSONDecoder().decode([UserRecord].self, from: Data(users.stdout.utf8))
         #expect(records.map(\.id) == ["alice", "bob", "alice-2"])
         #expect(records.map(\.activeDevices) == [1, 1, 0])
+        #expect(records.map(\.deviceIds) == [[1], [1], []])
         #expect(records.map(\.pendingInvites) == [0, 0, 1])
 
         let stats = try relay.command(["stats", "--json"])
