@@ -10,8 +10,11 @@ public struct IOEvents: OptionSet, Sendable {
 
     public static let readable = IOEvents(rawValue: EPOLLIN.rawValue)
     public static let writable = IOEvents(rawValue: EPOLLOUT.rawValue)
-    /// The peer hung up or the socket has an error; reported even when not requested.
-    public static let hangup = IOEvents(rawValue: EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue)
+    /// The peer closed its sending side; reported only while `readable` is requested.
+    public static let readHangup = IOEvents(rawValue: EPOLLRDHUP.rawValue)
+    /// The connection is gone in both directions or has an error; epoll reports it even when
+    /// nothing is requested, so a handler must close on it or the loop spins.
+    public static let failed = IOEvents(rawValue: EPOLLHUP.rawValue | EPOLLERR.rawValue)
 }
 
 /// A single-threaded epoll loop: file descriptor handlers, tasks posted from other threads, and
@@ -59,7 +62,7 @@ public final class EventLoop: @unchecked Sendable {
     /// - Throws: ``NetError/systemCall(_:errno:)`` from `epoll_ctl`.
     public func register(_ descriptor: Int32, for events: IOEvents, handler: @escaping (IOEvents) -> Void) throws {
         var event = epoll_event()
-        event.events = events.rawValue | EPOLLRDHUP.rawValue
+        event.events = Self.interest(events)
         event.data.fd = descriptor
         guard epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) == 0 else {
             throw NetError.systemCall("epoll_ctl(ADD)", errno: errno)
@@ -70,9 +73,15 @@ public final class EventLoop: @unchecked Sendable {
     /// Changes the readiness that `descriptor` is watched for.
     public func modify(_ descriptor: Int32, for events: IOEvents) {
         var event = epoll_event()
-        event.events = events.rawValue | EPOLLRDHUP.rawValue
+        event.events = Self.interest(events)
         event.data.fd = descriptor
         _ = epoll_ctl(epoll, EPOLL_CTL_MOD, descriptor, &event)
+    }
+
+    /// The epoll mask for `events`: a half-close is watched only together with reading,
+    /// because a level-triggered EPOLLRDHUP would otherwise fire without end while reading is paused.
+    private static func interest(_ events: IOEvents) -> UInt32 {
+        events.contains(.readable) ? events.rawValue | EPOLLRDHUP.rawValue : events.rawValue
     }
 
     /// Stops watching `descriptor`; the caller still owns and closes it.

@@ -92,8 +92,13 @@ final class RelayConnection: @unchecked Sendable {
     // MARK: - Readiness
 
     func handle(_ events: IOEvents) {
+        if !events.isDisjoint(with: .failed) && !events.contains(.readable) {
+            // Nothing left to read and the socket is dead; closing stops the level-triggered event.
+            close(reason: "peer hung up")
+            return
+        }
         if events.contains(.writable) { flush() }
-        if events.contains(.readable) || !events.isDisjoint(with: .hangup) { readAvailable() }
+        if events.contains(.readable) || events.contains(.readHangup) { readAvailable() }
     }
 
     private func readAvailable() {
