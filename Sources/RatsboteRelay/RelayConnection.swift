@@ -430,7 +430,7 @@ final class RelayConnection: @unchecked Sendable {
     }
 
     private func pageArrived(_ envelopes: [StoredEnvelope]) {
-        guard case .fetching = delivery else { return }
+        guard case .fetching = delivery, !isClosed else { return }
         for envelope in envelopes where envelope.id > lastPushedId {
             push(.envelope(id: envelope.id, receivedAt: envelope.receivedAt, sealed: envelope.sealed))
             lastPushedId = envelope.id
@@ -481,6 +481,11 @@ final class RelayConnection: @unchecked Sendable {
     // MARK: - Output
 
     private var pendingOutput: Int { output.count - outputStart }
+
+    private var isClosed: Bool {
+        if case .closed = phase { return true }
+        return false
+    }
 
     func push(_ push: RelayPush) {
         send(.push(push))
@@ -622,6 +627,8 @@ final class RelayConnection: @unchecked Sendable {
     func close(reason: String) {
         if case .closed = phase { return }
         phase = .closed
+        // Stops page fetches that completions of pending storage jobs would otherwise start.
+        delivery = .off
         server.connectionClosed(self, reason: reason)
         Socket.close(descriptor)
     }
