@@ -327,8 +327,8 @@ enum Text {
 
     static func confirmed(_ userId: String) -> Localized {
         Localized(
-            en: "Safety number with \(userId) confirmed. You can send to \(userId) again.",
-            de: "Sicherheitsnummer mit \(userId) bestätigt. Senden an \(userId) ist wieder möglich.")
+            en: "Safety number with \(userId) confirmed. Sending to \(userId) is allowed.",
+            de: "Sicherheitsnummer mit \(userId) bestätigt. Senden an \(userId) ist freigegeben.")
     }
 
     static func deliveryStatus(_ message: StoredMessage, date: (Date) -> String) -> Localized? {

@@ -137,12 +137,56 @@ struct Participant {
         #expect(try carol.run(["inbox"], language: "de").stderr.contains("Falsche Passphrase"))
 
         // Help works on every command, in both languages.
-        for command in ["enroll", "whoami", "directory", "send", "sync", "inbox", "read", "reply", "save"] {
+        for command in ["enroll", "whoami", "directory", "send", "sync", "inbox", "read", "reply", "save", "verify"] {
             let help = try carol.run([command, "--help"])
             #expect(help.status == 0)
             #expect(help.stdout.contains("Usage: ratsbote \(command)"))
             #expect(try carol.run([command, "--help"], language: "de").stdout.contains("Aufruf: ratsbote \(command)"))
         }
+    }
+
+    @Test func whoamiDirectoryVerifyAndOfflineSend() throws {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let relay = try RelayProcess(folder: folder)
+        defer { relay.stop() }
+        let anna = try Participant("anna", in: folder)
+        let jens = try Participant("jens", in: folder)
+        #expect(try anna.run(["enroll", try relay.invite(name: "Anna Schmidt", role: "Ratsmitglied", unit: "Fraktion A")]).status == 0)
+        #expect(try jens.run(["enroll", try relay.invite(name: "Jens Becker", role: "Geschäftsführung", unit: "Stadtwerke")]).status == 0)
+
+        let whoami = try anna.run(["whoami"])
+        #expect(whoami.stdout.contains("Anna Schmidt") && whoami.stdout.contains("Role:"))
+        #expect(try anna.run(["whoami"], language: "de").stdout.contains("Rolle:"))
+        let directory = try anna.run(["directory", "stadtwerke"])
+        #expect(directory.stdout.contains("jens-becker") && !directory.stdout.contains("anna-schmidt"))
+        let everyone = try anna.json(["directory"]) as? [[String: Any]]
+        #expect(everyone?.count == 2)
+
+        // Both sides see the same safety number; confirming is recorded.
+        let atAnna = (try anna.json(["verify", "jens-becker"]) as? [String: Any])?["safetyNumber"] as? String
+        let atJens = (try jens.json(["verify", "anna-schmidt"]) as? [String: Any])?["safetyNumber"] as? String
+        #expect(atAnna != nil && atAnna == atJens)
+        #expect(try anna.run(["verify", "jens-becker", "--confirm"]).status == 0)
+        #expect((try anna.json(["verify", "jens-becker"]) as? [String: Any])?["verified"] as? Bool == true)
+        #expect(try anna.run(["verify", "jens-becker"], language: "de").stdout.contains("Sicherheitsnummer mit Jens Becker"))
+
+        // A first message opens the session; then the relay goes down and the next one waits in
+        // the outbox until a later sync delivers it. The body comes from a pipe.
+        #expect(try anna.run(["send", "jens-becker", "--message", "erste"]).status == 0)
+        #expect(relay.stop() == 0)
+        let offline = try anna.run(["send", "jens-becker", "--subject", "offline"], stdin: "aus der Pipe\n")
+        #expect(offline.status == 0, "offline send failed: \(offline.stderr)")
+        #expect(offline.stdout.contains("outbox"))
+        try relay.start()
+        let sync = try anna.json(["sync"]) as? [String: Any]
+        #expect(sync?["sent"] as? Int == 1)
+        #expect(sync?["pending"] as? Int == 0)
+        #expect(try jens.run(["sync"]).status == 0)
+        let bodies = (try jens.json(["inbox"]) as? [[String: Any]])?.compactMap { $0["subject"] as? String }
+        #expect(bodies == ["", "offline"])
+        let last = try jens.json(["read", try jens.lastInboxId()]) as? [String: Any]
+        #expect(last?["body"] as? String == "aus der Pipe\n")
     }
 
     @Test func usedInviteCodeIsRejected() throws {
