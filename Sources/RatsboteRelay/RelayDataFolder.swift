@@ -187,7 +187,10 @@ public struct RelayDataFolder: Sendable {
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port != 0 else {
             throw RelayError.invalidConfiguration(path: configurationPath, reason: "publicAddress \"\(text)\" is not HOST:PORT")
         }
-        return (String(text[..<colon]), port)
+        // Invite codes carry the bare host; brackets only separate an IPv6 address from the port.
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
     }
 
     // MARK: - Secret files

@@ -73,8 +73,9 @@ enum Texts {
             Logs go to standard error as key=value lines.
 
               --data DIR            the data folder created by init
-              --listen HOST:PORT    where to listen (default: the configured address; port 0
-                                    picks a free port, printed as "listening address=...")
+              --listen HOST:PORT    where to listen (default: the configured address; an IPv6
+                                    address goes in brackets, such as [::]:7443; port 0 picks a
+                                    free port, printed as "listening address=...")
 
             Example: ratsbote-relay serve --data /var/lib/ratsbote --listen 0.0.0.0:7443
             """,
@@ -86,7 +87,8 @@ enum Texts {
 
               --data ORDNER         der mit init angelegte Datenordner
               --listen HOST:PORT    Adresse zum Lauschen (Standard: die konfigurierte Adresse;
-                                    Port 0 wählt einen freien Port, ausgegeben als "listening address=...")
+                                    IPv6-Adressen in eckigen Klammern, z. B. [::]:7443; Port 0
+                                    wählt einen freien Port, ausgegeben als "listening address=...")
 
             Beispiel: ratsbote-relay serve --data /var/lib/ratsbote --listen 0.0.0.0:7443
             """)

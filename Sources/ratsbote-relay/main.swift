@@ -96,7 +96,7 @@ let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSp
     do {
         address = try SocketAddress(parsing: listenText)
     } catch {
-        throw UsageError.invalidValue(option: "--listen", value: listenText, expected: "HOST:PORT with an IPv4 address")
+        throw UsageError.invalidValue(option: "--listen", value: listenText, expected: "HOST:PORT with a numeric IPv4 address, or [IPv6]:PORT")
     }
 
     // RATSBOTE_LOG_LEVEL (trace … critical) lowers or raises the threshold; unknown names mean info.
