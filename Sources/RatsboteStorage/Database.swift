@@ -301,17 +301,17 @@ extension Statement {
         }
     }
 
-    /// The integer in `column` (0-based) of the current row; 0 for NULL.
+    /// Returns the integer in `column` (0-based) of the current row; 0 for NULL.
     public func int64(at column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
     }
 
-    /// Whether `column` (0-based) of the current row is NULL.
+    /// Returns whether `column` (0-based) of the current row is NULL.
     public func isNull(at column: Int32) -> Bool {
         sqlite3_column_type(handle, column) == SQLITE_NULL
     }
 
-    /// The bytes in `column` (0-based) of the current row; empty for NULL.
+    /// Returns a copy of the bytes in `column` (0-based) of the current row; empty for NULL.
     public func bytes(at column: Int32) -> [UInt8] {
         let count = Int(sqlite3_column_bytes(handle, column))
         guard count > 0, let base = sqlite3_column_blob(handle, column) else { return [] }
