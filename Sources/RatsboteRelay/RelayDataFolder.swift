@@ -75,6 +75,8 @@ public struct RelayDataFolder: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
             try encoder.encode(configuration).write(to: URL(fileURLWithPath: configurationPath), options: .atomic)
+            // Like the keys, the configuration is for the operator only.
+            chmod(configurationPath, 0o600)
         } catch {
             throw RelayError.fileFailed(path: configurationPath, operation: "write", errno: errno)
         }

@@ -91,12 +91,20 @@ let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSp
     let folder = try RelayDataFolder(existing: try requireData(arguments))
     try folder.lockForServing()
     let configuration = try folder.loadConfiguration()
-    let listenText = arguments.value("listen") ?? configuration.publicAddress
     let address: SocketAddress
-    do {
-        address = try SocketAddress(parsing: listenText)
-    } catch {
-        throw UsageError.invalidValue(option: "--listen", value: listenText, expected: "HOST:PORT with a numeric IPv4 address, or [IPv6]:PORT")
+    if let listenText = arguments.value("listen") {
+        do {
+            address = try SocketAddress(parsing: listenText)
+        } catch {
+            throw UsageError.invalidValue(option: "--listen", value: listenText, expected: "HOST:PORT with a numeric IPv4 address, or [IPv6]:PORT")
+        }
+    } else if let configured = try? SocketAddress(parsing: configuration.publicAddress) {
+        address = configured
+    } else {
+        // The public address is a DNS name (what invites should carry): listen on every IPv4
+        // interface at its port.
+        let port = configuration.publicAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 7443
+        address = try SocketAddress(parsing: "0.0.0.0:\(port)")
     }
 
     // RATSBOTE_LOG_LEVEL (trace … critical) lowers or raises the threshold; unknown names mean info.
