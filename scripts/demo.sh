@@ -30,7 +30,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 
 step "Relay: init and serve on 127.0.0.1:$port (SQLite in $work/relay)"
 "$relay_bin" init --data "$work/relay" --org "Stadt Musterstadt" --address "127.0.0.1:$port"
-"$relay_bin" serve --data "$work/relay" 2>"$work/relay.log" &
+"$relay_bin" serve --data "$work/relay" >"$work/relay.log" 2>&1 &
 relay_pid=$!
 for _ in $(seq 1 100); do
     grep -q "listening" "$work/relay.log" 2>/dev/null && break

@@ -1,1 +1,391 @@
 #include "csodium_bench.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CSB_HKDF_OUTPUT_BYTES 32
+
+struct csb_fixture {
+    size_t message_bytes;
+    unsigned char *message;
+    /// Room for the message plus the largest overhead (sealed box, 48 bytes).
+    unsigned char *output;
+    unsigned char *sealed_box;
+    unsigned char *aead_ciphertext;
+    unsigned char *stream_ciphertext;
+
+    unsigned char box_public_key[crypto_box_PUBLICKEYBYTES];
+    unsigned char box_secret_key[crypto_box_SECRETKEYBYTES];
+    unsigned char peer_public_key[crypto_scalarmult_BYTES];
+    unsigned char sign_public_key[crypto_sign_PUBLICKEYBYTES];
+    unsigned char sign_secret_key[crypto_sign_SECRETKEYBYTES];
+    unsigned char signature[crypto_sign_BYTES];
+    unsigned char aead_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+    unsigned char aead_nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+    unsigned char hkdf_salt[32];
+    unsigned char hkdf_input_key[32];
+    unsigned char argon2_salt[crypto_pwhash_SALTBYTES];
+    char passphrase[24];
+};
+
+static clockid_t csb_clock = CLOCK_MONOTONIC;
+
+void csb_use_thread_cpu_clock(int enabled) {
+    csb_clock = enabled ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
+}
+
+uint64_t csb_now_ns(void) {
+    struct timespec now;
+    clock_gettime(csb_clock, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+csb_fixture *csb_fixture_create(size_t message_bytes) {
+    if (sodium_init() < 0) {
+        return NULL;
+    }
+    csb_fixture *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return NULL;
+    }
+    size_t room = message_bytes + crypto_box_SEALBYTES + crypto_secretstream_xchacha20poly1305_ABYTES;
+    f->message_bytes = message_bytes;
+    f->message = malloc(message_bytes + 1);
+    f->output = malloc(room);
+    f->sealed_box = malloc(room);
+    f->aead_ciphertext = malloc(room);
+    f->stream_ciphertext = malloc(room);
+    if (!f->message || !f->output || !f->sealed_box || !f->aead_ciphertext || !f->stream_ciphertext) {
+        csb_fixture_destroy(f);
+        return NULL;
+    }
+    randombytes_buf(f->message, message_bytes);
+
+    crypto_box_keypair(f->box_public_key, f->box_secret_key);
+    unsigned char peer_secret[crypto_scalarmult_SCALARBYTES];
+    randombytes_buf(peer_secret, sizeof peer_secret);
+    crypto_scalarmult_base(f->peer_public_key, peer_secret);
+    sodium_memzero(peer_secret, sizeof peer_secret);
+    crypto_sign_keypair(f->sign_public_key, f->sign_secret_key);
+    crypto_aead_xchacha20poly1305_ietf_keygen(f->aead_key);
+    randombytes_buf(f->aead_nonce, sizeof f->aead_nonce);
+    randombytes_buf(f->hkdf_salt, sizeof f->hkdf_salt);
+    randombytes_buf(f->hkdf_input_key, sizeof f->hkdf_input_key);
+    randombytes_buf(f->argon2_salt, sizeof f->argon2_salt);
+    strcpy(f->passphrase, "correct horse battery");
+
+    crypto_box_seal(f->sealed_box, f->message, message_bytes, f->box_public_key);
+    crypto_sign_detached(f->signature, NULL, f->message, message_bytes, f->sign_secret_key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(
+        f->aead_ciphertext, NULL, f->message, message_bytes, NULL, 0, NULL, f->aead_nonce, f->aead_key);
+    return f;
+}
+
+void csb_fixture_destroy(csb_fixture *f) {
+    if (f == NULL) {
+        return;
+    }
+    free(f->message);
+    free(f->output);
+    free(f->sealed_box);
+    free(f->aead_ciphertext);
+    free(f->stream_ciphertext);
+    sodium_memzero(f, sizeof *f);
+    free(f);
+}
+
+// MARK: - Sealed box
+
+int64_t csb_box_seal(csb_fixture *f, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char *out = malloc(f->message_bytes + crypto_box_SEALBYTES);
+        if (out == NULL || crypto_box_seal(out, f->message, f->message_bytes, f->box_public_key) != 0) {
+            free(out);
+            return -1;
+        }
+        free(out);
+    }
+    return 0;
+}
+
+int64_t csb_box_seal_open(csb_fixture *f, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char *out = malloc(f->message_bytes + 1);
+        if (out == NULL ||
+            crypto_box_seal_open(out, f->sealed_box, f->message_bytes + crypto_box_SEALBYTES, f->box_public_key,
+                                 f->box_secret_key) != 0) {
+            free(out);
+            return -1;
+        }
+        free(out);
+    }
+    return 0;
+}
+
+// MARK: - Ed25519
+
+int64_t csb_sign_detached(csb_fixture *f, uint64_t iterations) {
+    unsigned char signature[crypto_sign_BYTES];
+    for (uint64_t i = 0; i < iterations; i++) {
+        if (crypto_sign_detached(signature, NULL, f->message, f->message_bytes, f->sign_secret_key) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int64_t csb_sign_verify_detached(csb_fixture *f, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        if (crypto_sign_verify_detached(f->signature, f->message, f->message_bytes, f->sign_public_key) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+// MARK: - X25519
+
+int64_t csb_x25519_keygen(csb_fixture *f, uint64_t iterations) {
+    (void)f;
+    unsigned char public_key[crypto_scalarmult_BYTES];
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char *secret = sodium_malloc(crypto_scalarmult_SCALARBYTES);
+        if (secret == NULL) {
+            return -1;
+        }
+        randombytes_buf(secret, crypto_scalarmult_SCALARBYTES);
+        int rc = crypto_scalarmult_base(public_key, secret);
+        sodium_free(secret);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int64_t csb_x25519_agree(csb_fixture *f, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char *shared = sodium_malloc(crypto_scalarmult_BYTES);
+        if (shared == NULL) {
+            return -1;
+        }
+        int rc = crypto_scalarmult(shared, f->box_secret_key, f->peer_public_key);
+        sodium_free(shared);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+// MARK: - XChaCha20-Poly1305
+
+int64_t csb_xchacha_encrypt_alloc(csb_fixture *f, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char *out = malloc(f->message_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+        unsigned long long written = 0;
+        if (out == NULL || crypto_aead_xchacha20poly1305_ietf_encrypt(out, &written, f->message, f->message_bytes,
+                                                                      NULL, 0, NULL, f->aead_nonce, f->aead_key) != 0) {
+            free(out);
+            return -1;
+        }
+        free(out);
+    }
+    return 0;
+}
+
+int64_t csb_xchacha_decrypt_alloc(csb_fixture *f, uint64_t iterations) {
+    size_t ciphertext_bytes = f->message_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char *out = malloc(f->message_bytes + 1);
+        unsigned long long written = 0;
+        if (out == NULL ||
+            crypto_aead_xchacha20poly1305_ietf_decrypt(out, &written, NULL, f->aead_ciphertext, ciphertext_bytes, NULL,
+                                                       0, f->aead_nonce, f->aead_key) != 0) {
+            free(out);
+            return -1;
+        }
+        free(out);
+    }
+    return 0;
+}
+
+int64_t csb_xchacha_encrypt_into(csb_fixture *f, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned long long written = 0;
+        if (crypto_aead_xchacha20poly1305_ietf_encrypt(f->output, &written, f->message, f->message_bytes, NULL, 0,
+                                                       NULL, f->aead_nonce, f->aead_key) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int64_t csb_xchacha_decrypt_into(csb_fixture *f, uint64_t iterations) {
+    size_t ciphertext_bytes = f->message_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned long long written = 0;
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(f->output, &written, NULL, f->aead_ciphertext, ciphertext_bytes,
+                                                       NULL, 0, f->aead_nonce, f->aead_key) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+// MARK: - BLAKE2b and HKDF
+
+int64_t csb_blake2b(csb_fixture *f, uint64_t iterations) {
+    unsigned char digest[32];
+    for (uint64_t i = 0; i < iterations; i++) {
+        if (crypto_generichash(digest, sizeof digest, f->message, f->message_bytes, NULL, 0) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void csb_hmac_sha256(unsigned char tag[32], const unsigned char *key, size_t key_bytes,
+                            const unsigned char *first, size_t first_bytes, const unsigned char *second,
+                            size_t second_bytes) {
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, key, key_bytes);
+    crypto_auth_hmacsha256_update(&state, first, first_bytes);
+    if (second_bytes > 0) {
+        crypto_auth_hmacsha256_update(&state, second, second_bytes);
+    }
+    crypto_auth_hmacsha256_final(&state, tag);
+    sodium_memzero(&state, sizeof state);
+}
+
+int64_t csb_hkdf_sha256(csb_fixture *f, uint64_t iterations) {
+    size_t info_bytes = sizeof CSB_HKDF_INFO - 1;
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char prk[32];
+        csb_hmac_sha256(prk, f->hkdf_salt, sizeof f->hkdf_salt, f->hkdf_input_key, sizeof f->hkdf_input_key, NULL, 0);
+
+        // The output is secret, so it goes into heap memory that is wiped before it is freed, as
+        // the Swift API's wiped storage does.
+        unsigned char *okm = malloc(CSB_HKDF_OUTPUT_BYTES);
+        if (okm == NULL) {
+            return -1;
+        }
+        unsigned char block[32 + sizeof CSB_HKDF_INFO];
+        unsigned char previous[32];
+        size_t previous_bytes = 0;
+        size_t written = 0;
+        unsigned char counter = 1;
+        while (written < CSB_HKDF_OUTPUT_BYTES) {
+            memcpy(block, previous, previous_bytes);
+            memcpy(block + previous_bytes, CSB_HKDF_INFO, info_bytes);
+            block[previous_bytes + info_bytes] = counter;
+            csb_hmac_sha256(previous, prk, sizeof prk, block, previous_bytes + info_bytes + 1, NULL, 0);
+            previous_bytes = 32;
+            size_t take = CSB_HKDF_OUTPUT_BYTES - written < 32 ? CSB_HKDF_OUTPUT_BYTES - written : 32;
+            memcpy(okm + written, previous, take);
+            written += take;
+            counter++;
+        }
+        sodium_memzero(block, sizeof block);
+        sodium_memzero(previous, sizeof previous);
+        sodium_memzero(prk, sizeof prk);
+        sodium_memzero(okm, CSB_HKDF_OUTPUT_BYTES);
+        free(okm);
+    }
+    return 0;
+}
+
+// MARK: - Argon2id
+
+int64_t csb_argon2id_interactive(csb_fixture *f, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char *key = sodium_malloc(32);
+        if (key == NULL) {
+            return -1;
+        }
+        int rc = crypto_pwhash(key, 32, f->passphrase, strlen(f->passphrase), f->argon2_salt,
+                               crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                               crypto_pwhash_ALG_ARGON2ID13);
+        sodium_free(key);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+// MARK: - secretstream
+
+static unsigned char csb_stream_tag(uint64_t chunk, uint64_t chunk_count) {
+    return chunk + 1 == chunk_count ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+                                    : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
+}
+
+int64_t csb_secretstream_push(csb_fixture *f, uint64_t iterations, uint64_t chunk_count) {
+    crypto_secretstream_xchacha20poly1305_state state;
+    unsigned char header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    for (uint64_t i = 0; i < iterations; i++) {
+        crypto_secretstream_xchacha20poly1305_init_push(&state, header, f->aead_key);
+        for (uint64_t chunk = 0; chunk < chunk_count; chunk++) {
+            if (crypto_secretstream_xchacha20poly1305_push(&state, f->stream_ciphertext, NULL, f->message,
+                                                           f->message_bytes, NULL, 0,
+                                                           csb_stream_tag(chunk, chunk_count)) != 0) {
+                return -1;
+            }
+        }
+    }
+    sodium_memzero(&state, sizeof state);
+    return 0;
+}
+
+int64_t csb_secretstream_pull(csb_fixture *f, uint64_t iterations, uint64_t chunk_count) {
+    crypto_secretstream_xchacha20poly1305_state push_state;
+    crypto_secretstream_xchacha20poly1305_state pull_state;
+    unsigned char header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    size_t chunk_bytes = f->message_bytes + crypto_secretstream_xchacha20poly1305_ABYTES;
+    uint64_t elapsed = 0;
+    for (uint64_t i = 0; i < iterations; i++) {
+        crypto_secretstream_xchacha20poly1305_init_push(&push_state, header, f->aead_key);
+        uint64_t start = csb_now_ns();
+        int rc = crypto_secretstream_xchacha20poly1305_init_pull(&pull_state, header, f->aead_key);
+        elapsed += csb_now_ns() - start;
+        if (rc != 0) {
+            return -1;
+        }
+        for (uint64_t chunk = 0; chunk < chunk_count; chunk++) {
+            unsigned char expected_tag = csb_stream_tag(chunk, chunk_count);
+            if (crypto_secretstream_xchacha20poly1305_push(&push_state, f->stream_ciphertext, NULL, f->message,
+                                                           f->message_bytes, NULL, 0, expected_tag) != 0) {
+                return -1;
+            }
+            unsigned char tag = 0;
+            start = csb_now_ns();
+            rc = crypto_secretstream_xchacha20poly1305_pull(&pull_state, f->output, NULL, &tag, f->stream_ciphertext,
+                                                            chunk_bytes, NULL, 0);
+            elapsed += csb_now_ns() - start;
+            if (rc != 0 || tag != expected_tag) {
+                return -1;
+            }
+        }
+    }
+    sodium_memzero(&push_state, sizeof push_state);
+    sodium_memzero(&pull_state, sizeof pull_state);
+    return (int64_t)elapsed;
+}
+
+// MARK: - Diagnostics
+
+int64_t csb_malloc_free(csb_fixture *f, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        unsigned char *p = malloc(f->message_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+        if (p == NULL) {
+            return -1;
+        }
+        // Without this the compiler may remove the unused malloc and free pair.
+        __asm__ volatile("" : : "r"(p) : "memory");
+        free(p);
+    }
+    return 0;
+}

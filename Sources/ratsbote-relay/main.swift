@@ -88,10 +88,13 @@ let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSp
     let signalQueue = DispatchQueue(label: "ratsbote-relay.signals")
     let sources = [SIGTERM, SIGINT].map { number in
         let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-        source.setEventHandler {
+        // The handler runs on the signal queue, so it must not inherit the main actor's isolation
+        // from this top-level code: a @Sendable closure is nonisolated.
+        let handler: @Sendable () -> Void = {
             logger.info("signal received", ["signal": .public(number == SIGTERM ? "SIGTERM" : "SIGINT")])
             server.shutdown()
         }
+        source.setEventHandler(handler: handler)
         source.resume()
         return source
     }

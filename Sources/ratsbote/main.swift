@@ -37,7 +37,26 @@ struct CLI {
     var arguments: ParsedArguments = ParsedArguments()
     var logger: Logger = .disabled
 
-    mutating func run(_ argv: [String]) -> ExitStatus {
+    /// Moves the command name to the front, so global options may come before it
+    /// (`ratsbote --home DIR sync`) as well as after it.
+    static func commandFirst(_ argv: [String]) -> [String] {
+        let valued = Set(globalOptions.filter(\.takesValue).map { "--" + $0.name })
+        var index = 0
+        while index < argv.count {
+            let argument = argv[index]
+            if argument == "--" || !argument.hasPrefix("-") || argument == "-" {
+                guard argument != "--" else { break }
+                var reordered = argv
+                reordered.remove(at: index)
+                return [argument] + reordered
+            }
+            index += valued.contains(argument) ? 2 : 1
+        }
+        return argv
+    }
+
+    mutating func run(_ rawArguments: [String]) -> ExitStatus {
+        let argv = Self.commandFirst(rawArguments)
         language = Language.detect(option: Self.earlyLanguage(argv))
         guard let command = argv.first, !command.hasPrefix("-") else {
             if argv.contains("--help") || argv.contains("-h") {
