@@ -122,6 +122,18 @@ got=$(rb council read "$answer_id" --json | python3 -c 'import json,sys; print(j
 [ "$got" = "$body5" ] || fail "answer body differs"
 ok "inquiry and answer arrived byte for byte"
 
+step "5. Verification: both sides compare the safety number, and the sender sees the receipts"
+number_council=$(rb council verify "$dept_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["safetyNumber"])')
+number_dept=$(rb dept verify "$council_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["safetyNumber"])')
+rb council verify "$dept_id"
+[ "$number_council" = "$number_dept" ] || fail "safety numbers differ: $number_council / $number_dept"
+rb council verify "$dept_id" --confirm
+rb council sync
+first_note=$(rb council read "${note_id:0:8}" --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print("read" if m["readAt"] else ("delivered" if m["deliveredAt"] else "sent"))')
+rb council read "${note_id:0:8}" | head -n 4
+[ "$first_note" = "read" ] || fail "the first note shows '$first_note', expected a read receipt"
+ok "same safety number on both sides; the department's read receipt reached the council member"
+
 step "Blindness: no relay file contains any plaintext or subject"
 found=0
 for secret in "$body1" "$body2" "$body4" "$body5" "$subject1" "$subject3" "$subject4" \

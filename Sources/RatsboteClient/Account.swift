@@ -3,22 +3,6 @@ import RatsboteCrypto
 import RatsboteSupport
 import RatsboteWire
 
-/// What `sync` did.
-public struct SyncReport: Sendable, Equatable {
-    /// Envelopes the relay accepted from the outbox.
-    public var sent: Int = 0
-    /// New messages stored in the inbox.
-    public var received: Int = 0
-    /// Envelopes delivered again that were already in the inbox.
-    public var duplicates: Int = 0
-    /// Envelopes that could not be opened or verified, and were dropped.
-    public var rejected: Int = 0
-    /// Envelopes that expired on the relay before this device fetched them.
-    public var expiredUnread: Int = 0
-    /// Messages still waiting in the outbox.
-    public var pending: Int = 0
-}
-
 /// The outcome of `send`.
 public struct SendReport: Sendable, Equatable {
     /// The new message's id (hex).
@@ -75,7 +59,9 @@ public final class Account {
     let transportKey: X25519PrivateKey
     let database: ClientDatabase
     let logger: Logger
-    private let settings: Settings
+    let settings: Settings
+    /// How long one relay operation may take before it fails.
+    public var connectionTimeout: TimeInterval = 15
 
     struct Settings {
         var address: DeviceAddress
@@ -149,8 +135,10 @@ public final class Account {
                 relayKey: invite.relayKey, rootFingerprint: invite.rootFingerprint)
             let database = try ClientDatabase(path: home.databasePath, key: try SymmetricKey(keys.databaseKey))
             try saveSettings(settings, in: database)
+            let account = try Account(home: home, keys: keys, database: database, settings: settings, logger: logger)
+            try account.uploadInitialPrekeys(over: connection)
             logger.info("enrolled", ["user": .public(address.userId), "device": .public(String(address.deviceId))])
-            return try Account(home: home, keys: keys, database: database, settings: settings, logger: logger)
+            return account
         } catch {
             try? FileManager.default.removeItem(atPath: home.keyStorePath)
             try? FileManager.default.removeItem(atPath: home.databasePath)
@@ -202,19 +190,36 @@ public final class Account {
 
     // MARK: - Relay
 
-    func connect() throws -> RelayConnection {
-        try RelayConnection(
-            host: settings.relayHost, port: settings.relayPort, relayKey: try X25519PublicKey(rawRepresentation: settings.relayKey),
-            transportKey: transportKey)
+    /// Opens a relay connection, retrying with exponential backoff (0.2 s, 0.4 s, 0.8 s) when
+    /// the relay cannot be reached, so a relay restart does not fail the operation.
+    func connect(attempts: Int = 4) throws -> RelayConnection {
+        var delay: TimeInterval = 0.2
+        var attempt = 1
+        while true {
+            do {
+                return try RelayConnection(
+                    host: settings.relayHost, port: settings.relayPort, relayKey: try X25519PublicKey(rawRepresentation: settings.relayKey),
+                    transportKey: transportKey, timeout: connectionTimeout)
+            } catch ClientError.relayUnreachable(let address, let reason) where attempt < attempts {
+                logger.debug("relay unreachable, retrying", ["address": .public(address), "reason": .public(reason), "attempt": .public("\(attempt)")])
+                Thread.sleep(forTimeInterval: delay)
+                delay *= 2
+                attempt += 1
+            }
+        }
     }
 
     /// Searches the organisation's directory.
     public func directory(_ query: String = "") throws -> [DirectoryEntry] {
         let connection = try connect()
-        guard case .directory(let entries) = try connection.request(.directory(query: query)) else {
-            throw ClientError.protocolViolation("unexpected answer to directory")
+        do {
+            guard case .directory(let entries) = try connection.request(.directory(query: query)) else {
+                throw ClientError.protocolViolation("unexpected answer to directory")
+            }
+            return entries
+        } catch ClientError.relay(let failure) where failure.code == .notFound {
+            return []
         }
-        return entries
     }
 
     /// Finds exactly one participant for `recipient`: an exact user id, else a unique match.
@@ -239,167 +244,6 @@ public final class Account {
         }
     }
 
-    // MARK: - Sending
-
-    /// Writes a note to `recipient` (a user id or a name), seals one envelope per device of the
-    /// recipient, stores the note as sent, and delivers the envelopes; what the relay does not
-    /// accept now stays in the outbox for `sync`.
-    public func send(
-        to recipient: String, subject: String, body: String, attachments: [Attachment] = [], inReplyTo: String? = nil
-    ) throws -> SendReport {
-        let connection = try connect()
-        let entry = try resolve(recipient, over: connection)
-        guard !entry.devices.isEmpty else { throw ClientError.recipientHasNoDevice(entry.userId) }
-
-        var threadId = Random.bytes(count: 16)
-        var replyId: [UInt8]?
-        if let inReplyTo {
-            let original = try message(inReplyTo)
-            threadId = original.content.threadId
-            replyId = original.content.messageId
-        }
-        let messageId = Random.bytes(count: 16)
-        let content = NoteContent(
-            messageId: messageId, threadId: threadId, inReplyTo: replyId, subject: subject, body: body, attachments: attachments)
-        let encodedContent = content.encoded()
-        let size = encodedContent.count + 512
-        guard size <= WireLimits.envelope else {
-            throw ClientError.attachmentTooLarge(path: attachments.first?.fileName ?? "message", size: size, maximum: WireLimits.envelope)
-        }
-
-        let idHex = Encoding.hex(messageId)
-        let now = UInt64(Date().timeIntervalSince1970)
-        for device in entry.devices {
-            let address = DeviceAddress(userId: entry.userId, deviceId: device.deviceId)
-            try checkIdentity(address, displayName: entry.displayName, key: device.identityKey)
-            let sealed = SignedEnvelope.seal(
-                content: encodedContent, from: settings.address, identity: identityKey, to: address,
-                recipientEnvelopeKey: try X25519PublicKey(rawRepresentation: device.envelopeKey), sentAt: now)
-            try database.enqueue(messageId: idHex, recipient: address, sealed: sealed)
-        }
-        try database.insertMessage(
-            StoredMessage(
-                id: idHex, direction: .outgoing, peer: DeviceAddress(userId: entry.userId, deviceId: entry.devices[0].deviceId),
-                peerName: entry.displayName, sentAt: Date(timeIntervalSince1970: TimeInterval(now)), read: true, content: content))
-
-        let (delivered, pending) = try flushOutbox(over: connection)
-        return SendReport(messageId: idHex, recipient: entry, delivered: delivered, queued: pending)
-    }
-
-    /// Checks a device's identity key against the one pinned on first contact.
-    ///
-    /// - Throws: ``ClientError/identityKeyChanged(userId:)`` when it differs; the new key is recorded.
-    func checkIdentity(_ address: DeviceAddress, displayName: String, key: [UInt8]) throws {
-        if let pinned = try database.pinnedIdentityKey(address) {
-            guard constantTimeEqual(pinned, key) else {
-                try database.recordChangedKey(address, key: key)
-                throw ClientError.identityKeyChanged(userId: address.userId)
-            }
-        } else {
-            try database.pinIdentityKey(address, displayName: displayName, key: key)
-        }
-    }
-
-    /// Sends every outbox entry; returns how many the relay accepted and how many remain.
-    private func flushOutbox(over connection: RelayConnection) throws -> (Int, Int) {
-        var delivered = 0
-        let items = try database.outbox()
-        for item in items {
-            try database.noteAttempt(item.seq)
-            do {
-                let request = SendRequest(recipient: item.recipient, idempotencyId: item.idempotencyId, sealed: item.sealed)
-                guard case .stored = try connection.request(.send(request)) else {
-                    throw ClientError.protocolViolation("unexpected answer to send")
-                }
-                try database.removeFromOutbox(item.seq)
-                delivered += 1
-            } catch ClientError.relay(let failure) where failure.code == .unknownRecipient || failure.code == .revoked {
-                // The device is gone for good; retrying cannot succeed.
-                logger.warning("dropping envelope for a removed device", ["recipient": .public(item.recipient.description)])
-                try database.removeFromOutbox(item.seq)
-            }
-        }
-        return (delivered, items.count - delivered)
-    }
-
-    // MARK: - Receiving
-
-    /// Sends the outbox, then fetches, opens, stores and acknowledges every waiting envelope.
-    ///
-    /// An envelope is acknowledged only after its message is stored, so a crash in between means
-    /// a second delivery, which the inbox recognises by the message id.
-    public func sync() throws -> SyncReport {
-        var report = SyncReport()
-        let connection = try connect()
-        let (sent, pending) = try flushOutbox(over: connection)
-        report.sent = sent
-        report.pending = pending
-
-        guard case .receiving(let backlog, let expired, _) = try connection.request(.receive) else {
-            throw ClientError.protocolViolation("unexpected answer to receive")
-        }
-        report.expiredUnread = Int(expired)
-
-        var acknowledged: [UInt64] = []
-        var waiting = Int(backlog)
-        while true {
-            // Wait for the announced backlog; afterwards take what else arrives without waiting long.
-            guard let push = try connection.nextPush(wait: waiting > 0 ? 10 : 0.2) else { break }
-            guard case .envelope(let id, _, let sealed) = push else { continue }
-            waiting -= 1
-            switch try accept(sealed, over: connection) {
-            case .stored: report.received += 1
-            case .duplicate: report.duplicates += 1
-            case .rejected: report.rejected += 1
-            }
-            acknowledged.append(id)
-            if acknowledged.count == WireLimits.acknowledgementIds {
-                _ = try connection.request(.acknowledge(ids: acknowledged))
-                acknowledged.removeAll()
-            }
-        }
-        if !acknowledged.isEmpty { _ = try connection.request(.acknowledge(ids: acknowledged)) }
-        return report
-    }
-
-    enum Acceptance { case stored, duplicate, rejected }
-
-    private func accept(_ sealed: [UInt8], over connection: RelayConnection) throws -> Acceptance {
-        let envelope: SignedEnvelope
-        let content: NoteContent
-        do {
-            envelope = try SignedEnvelope.open(sealed, with: envelopeKey, as: settings.address)
-            content = try NoteContent.decode(envelope.content)
-        } catch {
-            logger.warning("dropping an envelope that does not open", ["error": .public("\(error)")])
-            return .rejected
-        }
-        do {
-            if try database.pinnedIdentityKey(envelope.sender) == nil {
-                // First contact: the sender's key must be the one the directory lists for that device.
-                let listed = try? resolve(envelope.sender.userId, over: connection)
-                guard let listed, listed.userId == envelope.sender.userId,
-                    let device = listed.devices.first(where: { $0.deviceId == envelope.sender.deviceId }),
-                    constantTimeEqual(device.identityKey, envelope.senderIdentityKey)
-                else {
-                    logger.warning("dropping an envelope whose sender key the directory does not list", ["sender": .public(envelope.sender.userId)])
-                    return .rejected
-                }
-                try database.pinIdentityKey(envelope.sender, displayName: listed.displayName, key: device.identityKey)
-            }
-            try checkIdentity(envelope.sender, displayName: envelope.sender.userId, key: envelope.senderIdentityKey)
-        } catch ClientError.identityKeyChanged {
-            logger.warning("dropping an envelope signed by a changed identity key", ["sender": .public(envelope.sender.userId)])
-            return .rejected
-        }
-        let name = try database.pinnedName(envelope.sender) ?? envelope.sender.userId
-        let stored = try database.insertMessage(
-            StoredMessage(
-                id: Encoding.hex(content.messageId), direction: .incoming, peer: envelope.sender, peerName: name,
-                sentAt: Date(timeIntervalSince1970: TimeInterval(envelope.sentAt)), read: false, content: content))
-        return stored ? .stored : .duplicate
-    }
-
     // MARK: - Reading
 
     /// Every message, oldest first.
@@ -408,7 +252,8 @@ public final class Account {
     /// Incoming messages, oldest first.
     public func inbox() throws -> [StoredMessage] { try messages().filter { $0.direction == .incoming } }
 
-    /// Finds a message by its full id or a unique prefix of at least four hex digits.
+    /// Finds a message by its full id or a unique prefix of at least four hex digits; incoming
+    /// messages win over outgoing ones with the same id.
     public func message(_ id: String) throws -> StoredMessage {
         let lowered = id.lowercased()
         guard lowered.count >= 4 else { throw ClientError.messageNotFound(id) }
@@ -418,6 +263,6 @@ public final class Account {
         return found
     }
 
-    /// Marks an incoming message as read.
-    public func markRead(_ id: String) throws { try database.markRead(id) }
+    /// Messages still waiting in the outbox.
+    public func pendingCount() throws -> Int { try database.outboxCount() }
 }

@@ -44,6 +44,14 @@ public enum ClientError: Error, Equatable, Sendable {
     case fileExists(path: String)
     /// A file could not be written.
     case writeFailed(path: String, reason: String)
+    /// A received document failed its checks and was not stored.
+    case documentRejected(fileName: String, reason: String)
+    /// A contact device has no session and the relay cannot be reached to start one.
+    case noSessionOffline(userId: String)
+    /// The relay has no signed prekey for a device, so no session can start.
+    case recipientNotReady(String)
+    /// A participant's safety number cannot be confirmed because its key changed and was not yet seen.
+    case unknownContact(String)
     /// Local storage failed.
     case storage(String)
 }

@@ -15,11 +15,14 @@ public struct Attachment: Hashable, Sendable {
     }
 }
 
-/// The content of a note: what the user wrote. It is encrypted end to end; the relay never sees it.
+/// A message as this device stores it locally (sealed under the database key): what the user
+/// wrote or received, with documents already checked and decrypted. It never leaves the device;
+/// on the wire, messages travel as the session layer's `MessagePayload`.
 ///
-/// Layout: u8 kind (1 = note), message id (16), thread id (16), u8 has-reply-to + id (16),
+/// Layout: u8 format (1), message id (16), thread id (16), u8 has-reply-to + id (16),
 /// subject (varint, at most 1 KiB), body (varint, at most 1 MiB), attachments (count at most 16:
-/// file name at most 255 bytes, media type at most 127 bytes, data varint).
+/// file name at most 255 bytes, media type at most 127 bytes, data varint), u16 unsupported
+/// content kind (0 when the content was understood).
 public struct NoteContent: Hashable, Sendable, WireCodable {
     public static let wireName = "NoteContent"
     static let kind: UInt8 = 1
@@ -34,14 +37,20 @@ public struct NoteContent: Hashable, Sendable, WireCodable {
     public var subject: String
     public var body: String
     public var attachments: [Attachment]
+    /// The content kind number when a newer client sent a kind this version cannot show; 0 otherwise.
+    public var unsupportedKind: UInt16
 
-    public init(messageId: [UInt8], threadId: [UInt8], inReplyTo: [UInt8]?, subject: String, body: String, attachments: [Attachment]) {
+    public init(
+        messageId: [UInt8], threadId: [UInt8], inReplyTo: [UInt8]?, subject: String, body: String, attachments: [Attachment],
+        unsupportedKind: UInt16 = 0
+    ) {
         self.messageId = messageId
         self.threadId = threadId
         self.inReplyTo = inReplyTo
         self.subject = subject
         self.body = body
         self.attachments = attachments
+        self.unsupportedKind = unsupportedKind
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -61,6 +70,7 @@ public struct NoteContent: Hashable, Sendable, WireCodable {
             w.writeString(a.mediaType)
             w.writeVariable(a.data)
         }
+        writer.writeUInt16(unsupportedKind)
     }
 
     public init(from reader: inout WireReader) throws {
@@ -81,5 +91,6 @@ public struct NoteContent: Hashable, Sendable, WireCodable {
                 mediaType: try r.readString("attachment.mediaType", maximum: 127),
                 data: try r.readVariable("attachment.data", maximum: WireLimits.envelope))
         }
+        unsupportedKind = try reader.readUInt16("unsupportedKind")
     }
 }

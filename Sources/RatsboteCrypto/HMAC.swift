@@ -148,8 +148,22 @@ public enum HKDFSHA256 {
         storage: SecureBytes.Storage = .wiped
     ) throws -> SecureBytes {
         try checkOutputSize(outputByteCount)
-        let prk = extract(salt: salt, inputKeyMaterial: ikm)
-        return try expand(pseudoRandomKey: prk, info: info, outputByteCount: outputByteCount, storage: storage)
+
+        // The PRK lives only for this call, so it stays on the stack and is wiped there instead of
+        // costing a SecureBytes allocation of its own.
+        return withUnsafeTemporaryAllocation(byteCount: HMACSHA256.byteCount, alignment: 16) { prk in
+            defer { sodium_memzero(prk.baseAddress!, prk.count) }
+            salt.withUnsafeBytes { s in
+                ikm.withUnsafeBytes { k in
+                    HMACCore.compute(key: s, message: k, into: prk.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+            return info.withUnsafeBytes { i in
+                SecureBytes(count: outputByteCount, storage: storage) { output in
+                    expand(prk: UnsafeRawBufferPointer(prk), info: i, into: output)
+                }
+            }
+        }
     }
 
     private static func checkOutputSize(_ count: Int) throws {

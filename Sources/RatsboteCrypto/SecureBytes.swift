@@ -6,13 +6,15 @@ internal import CSodium
 /// Two kinds of storage exist. ``Storage/guarded`` uses `sodium_malloc`: the bytes sit between
 /// guard pages, are locked into memory where the system allows it, and `sodium_free` overwrites
 /// them. It is slow and page-sized, so it suits long-lived keys (identity keys, key-store keys).
-/// ``Storage/wiped`` uses ordinary heap memory that `sodium_memzero` clears on release; it suits
+/// ``Storage/wiped`` keeps the bytes in the same heap allocation as the reference-counted owner
+/// (one `malloc` per value) and clears them with `sodium_memzero` on release; it suits
 /// short-lived keys on hot paths, such as ratchet message keys.
 ///
 /// The bytes are reachable only inside ``withUnsafeBytes(_:)``; there is no accessor that
-/// returns a copy, and the description is redacted. Equality runs in constant time.
-/// Instances are immutable after initialisation, which makes sharing them across threads safe.
-public final class SecureBytes: @unchecked Sendable {
+/// returns a copy, and the description and mirror are redacted. Equality runs in constant time.
+/// A value is immutable after initialisation, and copies share the one allocation, which makes
+/// sharing them across threads safe.
+public struct SecureBytes: @unchecked Sendable {
     /// Where the bytes are kept.
     public enum Storage: Sendable {
         /// `sodium_malloc` with guard pages and `mlock`, freed by `sodium_free`.
@@ -21,14 +23,41 @@ public final class SecureBytes: @unchecked Sendable {
         case wiped
     }
 
-    private let pointer: UnsafeMutableRawPointer
-    /// The number of bytes.
-    public let count: Int
-    private let storage: Storage
+    /// What the owning allocation records besides the bytes.
+    struct Header {
+        var count: Int
+        /// The `sodium_malloc` block for guarded storage; `nil` when the bytes follow the header.
+        var guarded: UnsafeMutableRawPointer?
+        /// Test hook: called on release with the whole allocation after it has been wiped and
+        /// before it is freed.
+        var inspector: ((UnsafeRawBufferPointer) -> Void)?
+    }
 
-    /// Test hook: called from `deinit` with the whole allocation after it has been wiped and
-    /// before it is freed. Only tests set it, before the last reference goes away.
-    nonisolated(unsafe) var releaseInspector: ((UnsafeRawBufferPointer) -> Void)?
+    /// The owner: wipes and frees the bytes in `deinit`. For wiped storage the bytes are the
+    /// buffer's tail elements, so value and bytes cost one allocation.
+    final class Buffer: ManagedBuffer<Header, UInt8> {
+        deinit {
+            withUnsafeMutablePointers { header, elements in
+                let size = Swift.max(header.pointee.count, 1)
+                let bytes = header.pointee.guarded ?? UnsafeMutableRawPointer(elements)
+                sodium_memzero(bytes, size)
+                header.pointee.inspector?(UnsafeRawBufferPointer(start: bytes, count: size))
+                if let guarded = header.pointee.guarded { sodium_free(guarded) }
+            }
+        }
+    }
+
+    private let buffer: Buffer
+
+    /// The number of bytes.
+    public var count: Int { buffer.header.count }
+
+    /// Test hook: called with the whole allocation after it has been wiped and before it is freed.
+    /// Only tests set it, before the last copy goes away.
+    var releaseInspector: ((UnsafeRawBufferPointer) -> Void)? {
+        get { buffer.header.inspector }
+        nonmutating set { buffer.header.inspector = newValue }
+    }
 
     /// Allocates `count` bytes and lets `initializer` fill them.
     ///
@@ -46,30 +75,31 @@ public final class SecureBytes: @unchecked Sendable {
         precondition(count >= 0, "SecureBytes count must not be negative")
 
         let size = Swift.max(count, 1)
-        let allocated: UnsafeMutableRawPointer?
-        switch storage {
-        case .guarded:
-            allocated = sodium_malloc(size)
-        case .wiped:
-            allocated = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        var guarded: UnsafeMutableRawPointer?
+        if storage == .guarded {
+            guard let allocated = sodium_malloc(size) else {
+                fatalError("sodium_malloc failed to allocate \(size) bytes for key material")
+            }
+            guarded = allocated
         }
-        guard let allocated else {
-            fatalError("sodium_malloc failed to allocate \(size) bytes for key material")
+        let created = Buffer.create(minimumCapacity: guarded == nil ? size : 0) { _ in
+            Header(count: count, guarded: guarded, inspector: nil)
         }
-        self.pointer = allocated
-        self.count = count
-        self.storage = storage
-        sodium_memzero(allocated, size)
+        self.buffer = unsafeDowncast(created, to: Buffer.self)
 
-        // Every stored property is set, so `deinit` wipes and frees the memory if the initializer
-        // throws. Releasing it here as well would free it twice.
-        try initializer(UnsafeMutableRawBufferPointer(start: allocated, count: count))
+        // The buffer owns the memory from here on: if the initializer throws, releasing the
+        // buffer wipes and frees it.
+        try buffer.withUnsafeMutablePointerToElements { elements in
+            let bytes = guarded ?? UnsafeMutableRawPointer(elements)
+            sodium_memzero(bytes, size)
+            try initializer(UnsafeMutableRawBufferPointer(start: bytes, count: count))
+        }
     }
 
     /// Copies `bytes` into new secure storage.
     ///
     /// - Note: the caller still owns `bytes` and should wipe them if they are secret.
-    public convenience init(copying bytes: some ContiguousBytes, storage: Storage = .guarded) {
+    public init(copying bytes: some ContiguousBytes, storage: Storage = .guarded) {
         let count = bytes.withUnsafeBytes { $0.count }
         self.init(count: count, storage: storage) { target in
             bytes.withUnsafeBytes { source in
@@ -87,31 +117,18 @@ public final class SecureBytes: @unchecked Sendable {
         }
     }
 
-    deinit {
-        Self.release(pointer, size: Swift.max(count, 1), storage: storage, inspector: releaseInspector)
-    }
-
-    /// Wipes and frees an allocation.
-    ///
-    /// Guarded memory is wiped here as well, although `sodium_free` wipes it again, so that the
-    /// wipe does not depend on libsodium internals and tests can observe it through `inspector`.
-    private static func release(
-        _ pointer: UnsafeMutableRawPointer, size: Int, storage: Storage,
-        inspector: ((UnsafeRawBufferPointer) -> Void)? = nil
-    ) {
-        sodium_memzero(pointer, size)
-        inspector?(UnsafeRawBufferPointer(start: pointer, count: size))
-        switch storage {
-        case .guarded:
-            sodium_free(pointer)
-        case .wiped:
-            pointer.deallocate()
-        }
-    }
-
     /// Calls `body` with a read-only view of the bytes; the pointer must not escape.
+    @inlinable
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        try body(UnsafeRawBufferPointer(start: pointer, count: count))
+        try withRawBytes { try body(UnsafeRawBufferPointer($0)) }
+    }
+
+    @usableFromInline
+    func withRawBytes<Result>(_ body: (UnsafeMutableRawBufferPointer) throws -> Result) rethrows -> Result {
+        try buffer.withUnsafeMutablePointers { header, elements in
+            let bytes = header.pointee.guarded ?? UnsafeMutableRawPointer(elements)
+            return try body(UnsafeMutableRawBufferPointer(start: bytes, count: header.pointee.count))
+        }
     }
 }
 
@@ -122,8 +139,17 @@ extension SecureBytes: Equatable {
     public static func == (lhs: SecureBytes, rhs: SecureBytes) -> Bool {
         guard lhs.count == rhs.count else { return false }
         if lhs.count == 0 { return true }
-        return sodium_memcmp(lhs.pointer, rhs.pointer, lhs.count) == 0
+        return lhs.withUnsafeBytes { left in
+            rhs.withUnsafeBytes { right in sodium_memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0 }
+        }
     }
+}
+
+// MARK: - Redacted mirror
+
+extension SecureBytes: CustomReflectable {
+    /// A mirror without children, so `dump` and debuggers show no bytes.
+    public var customMirror: Mirror { Mirror(self, children: [:], displayStyle: .struct) }
 }
 
 // MARK: - Redacted description

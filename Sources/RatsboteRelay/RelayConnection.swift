@@ -10,7 +10,7 @@ import RatsboteWire
 ///
 /// Lifecycle: the Noise IK handshake (`handshaking`), a storage lookup of the client's static key
 /// (`authenticating`), then relay frames (`established`). Requests that touch storage go to the
-/// storage thread and are answered from its completion; at most
+/// storage thread, and their responses are sent from its completion. At most
 /// ``RelayLimits/maximumRequestsInFlight`` wait at a time, and the connection stops reading while
 /// that many wait or while its output exceeds ``RelayLimits/outputHighWaterBytes``.
 final class RelayConnection: @unchecked Sendable {
@@ -28,7 +28,7 @@ final class RelayConnection: @unchecked Sendable {
         case closed
     }
 
-    /// How envelopes reach the client after it sent `receive`.
+    /// The delivery mode of envelopes after the client sent `receive`.
     enum Delivery {
         /// The client has not asked to receive.
         case off
@@ -49,14 +49,14 @@ final class RelayConnection: @unchecked Sendable {
     private var encoder: NoiseStreamEncoder
     private var output: [UInt8] = []
     private var outputStart = 0
-    private var readBuffer: [UInt8]
     private let openedAt: Double
     private var lastReceivedAt: Double
     private var inFlight = 0
     private var closeWhenFlushed = false
+    /// Set while this connection waits in the server's after-batch flush list.
+    private var flushQueued = false
     private var watchingWrite = false
     private var readingPaused = false
-    private var sendBucket: TokenBucket
 
     /// The Noise static key of the client, its device transport key.
     private(set) var remoteKey: [UInt8] = []
@@ -79,15 +79,12 @@ final class RelayConnection: @unchecked Sendable {
         let maximumFrame = server.configuration.limits.maximumFrameBytes
         self.decoder = NoiseStreamDecoder(maximumFrame: maximumFrame)
         self.encoder = NoiseStreamEncoder(maximumFrame: max(maximumFrame, WireLimits.frame))
-        self.readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
         let now = EventLoop.now()
         self.openedAt = now
         self.lastReceivedAt = now
-        let limits = server.configuration.limits
-        self.sendBucket = TokenBucket(rate: limits.sendsPerSecond, burst: limits.sendBurst, now: now)
     }
 
-    /// Whether a storage answer or unsent output is still pending, for the drain on shutdown.
+    /// Whether a storage response or unsent output is still pending, for the drain on shutdown.
     var hasPendingWork: Bool { inFlight > 0 || outputStart < output.count }
 
     private var logger: Logger { server.logger.with("connection", .public(String(id))) }
@@ -113,14 +110,14 @@ final class RelayConnection: @unchecked Sendable {
 
     /// Reads once and processes what arrived; `false` when nothing more can be read now.
     private func readOnce() -> Bool {
-        let result = readBuffer.withUnsafeMutableBytes { Socket.read(descriptor, into: $0) }
-        switch result {
+        let buffer = server.readBuffer
+        switch Socket.read(descriptor, into: buffer) {
         case .bytes(let count):
             lastReceivedAt = EventLoop.now()
-            decoder.append(readBuffer[0..<count])
+            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             processInput()
             if case .closed = phase { return false }
-            return count == readBuffer.count
+            return count == buffer.count
         case .wouldBlock:
             return false
         case .closed:
@@ -138,7 +135,10 @@ final class RelayConnection: @unchecked Sendable {
             do {
                 guard let message = try decoder.nextNoiseMessage() else { return }
                 let payload = try handshake.readMessage(message)
-                let reply = try handshake.writeMessage(payload: [])
+                // Message 2 repeats the accepted version, as protocol/transport.md specifies. For a
+                // version the relay does not speak it is empty, and error 15 follows as the first frame.
+                let accepted = (try? ClientHello.decode(payload)).map { $0.version == RelayProtocol.version } ?? false
+                let reply = try handshake.writeMessage(payload: accepted ? ClientHello().encoded() : [])
                 guard let remote = handshake.remoteStaticKey else {
                     return fail(reason: "handshake without a static key")
                 }
@@ -207,6 +207,9 @@ final class RelayConnection: @unchecked Sendable {
 
     /// Makes this connection the device's; closes it when the device has too many.
     private func adopt(_ record: DeviceRecord) {
+        // An enrollment can complete after the client hung up; a closed connection must not
+        // take a place in the registry.
+        if case .closed = phase { return }
         guard server.register(self, device: record.rowId) else {
             server.limitLog.record(
                 "connectionsPerDevice", code: RelayErrorCode.tooManyConnections.rawValue, logger: server.logger, now: EventLoop.now())
@@ -308,7 +311,7 @@ final class RelayConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs `work` on the storage thread and answers with its response after the commit.
+    /// Runs `work` on the storage thread and sends its response after the commit.
     ///
     /// `work` returns the response and a follow-up that runs on the loop only when committed.
     private func submit(
@@ -372,7 +375,7 @@ final class RelayConnection: @unchecked Sendable {
     }
 
     private func send(_ request: SendRequest, id requestId: UInt32) {
-        guard sendBucket.take(now: EventLoop.now()) else {
+        guard let row = device?.rowId, server.takeSendToken(device: row) else {
             server.limitLog.record("sendRate", code: RelayErrorCode.rateLimited.rawValue, logger: server.logger, now: EventLoop.now())
             respond(requestId, .failure(RelayFailure(.rateLimited, "more than \(Int(limits.sendsPerSecond)) sends per second; slow down and retry")))
             return
@@ -386,7 +389,7 @@ final class RelayConnection: @unchecked Sendable {
         submit(requestId) { [unowned server] store in
             let stored = try store.savepoint { try store.store(pending, defaultTimeToLive: ttl, limits: limits, now: now) }
             let envelope = StoredEnvelope(id: stored.envelopeId, receivedAt: stored.receivedAt, sealed: sealed)
-            return (.stored(envelopeId: stored.envelopeId), { if stored.isNew { server.deliver(envelope, to: stored.recipientRow) } })
+            return (.stored(envelopeId: stored.envelopeId), { if let row = stored.recipientRow { server.deliver(envelope, to: row) } })
         }
     }
 
@@ -427,10 +430,10 @@ final class RelayConnection: @unchecked Sendable {
             push(.envelope(id: envelope.id, receivedAt: envelope.receivedAt, sealed: envelope.sealed))
             lastPushedId = envelope.id
         }
-        // A short page means storage held nothing more when it was read; anything committed
-        // later arrives through `offer` after this completion, in commit order.
-        delivery = envelopes.count < pageEnvelopes && pendingOutput < limits.outputHighWaterBytes ? .live : .catchingUp
-        if envelopes.count >= pageEnvelopes { delivery = .catchingUp }
+        // Only an empty page proves that storage held nothing newer when it was read (a page
+        // can also end at its byte budget). Anything committed after that read reaches `offer`
+        // after this completion, because the storage thread and the loop both keep order.
+        delivery = envelopes.isEmpty ? .live : .catchingUp
         fetchNextPageIfReady()
     }
 
@@ -463,6 +466,7 @@ final class RelayConnection: @unchecked Sendable {
         guard pendingOutput < limits.outputHighWaterBytes else {
             // The client reads slowly: stop pushing directly and page from storage once it drains.
             delivery = .catchingUp
+            logger.debug("delivery paused", ["queuedBytes": .public(String(pendingOutput))])
             return
         }
         push(.envelope(id: envelope.id, receivedAt: envelope.receivedAt, sealed: envelope.sealed))
@@ -506,6 +510,21 @@ final class RelayConnection: @unchecked Sendable {
             outputStart = 0
         }
         output.append(contentsOf: bytes)
+        if server.isCompletingBatch {
+            // Many responses of one storage batch often go to the same connection; one write
+            // after the batch replaces a system call per response.
+            if !flushQueued {
+                flushQueued = true
+                server.flushAfterBatch(self)
+            }
+            return
+        }
+        flush()
+    }
+
+    /// Writes output collected during a batch of storage completions.
+    func flushQueuedOutput() {
+        flushQueued = false
         flush()
     }
 
@@ -526,7 +545,8 @@ final class RelayConnection: @unchecked Sendable {
                 return
             }
         }
-        output.removeAll(keepingCapacity: output.capacity <= 256 * 1024)
+        // Idle connections keep no large buffer, so 10,000 of them stay small.
+        output.removeAll(keepingCapacity: output.capacity <= 16 * 1024)
         outputStart = 0
         if closeWhenFlushed {
             close(reason: "rejected")
@@ -566,6 +586,11 @@ final class RelayConnection: @unchecked Sendable {
     }
 
     // MARK: - Closing
+
+    /// Ends the connection of a device that was revoked while connected.
+    func revoke() {
+        reject(RelayFailure(.revoked, "this device was revoked by the operator"))
+    }
 
     func checkTimeouts(now: Double) {
         switch phase {

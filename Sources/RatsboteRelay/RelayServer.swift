@@ -10,7 +10,7 @@ import RatsboteWire
 ///
 /// Connections, the registry of online devices and the limit log live on the loop thread.
 /// ``run(onListening:)`` blocks until ``shutdown()``, which stops accepting, lets queued
-/// storage work commit and answers it, and then returns.
+/// storage work commit and sends its responses, and then returns.
 public final class RelayServer: @unchecked Sendable {
     // @unchecked: all mutable state below is touched only on the event loop thread; `shutdown()`
     // only posts a task to the loop.
@@ -27,6 +27,17 @@ public final class RelayServer: @unchecked Sendable {
     private var online: [Int64: [RelayConnection]] = [:]
     private var nextConnectionId: UInt64 = 1
     var limitLog = LimitLog()
+    /// Send-rate buckets by device row, shared by all connections of a device. A bucket stays
+    /// after disconnect, so reconnecting does not refill it.
+    private var sendBuckets: [Int64: TokenBucket] = [:]
+    /// One read buffer for every connection: reads happen one at a time on the loop thread, and
+    /// a buffer per connection would cost 64 KiB for each idle client.
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// Set while accepting fails (for example EMFILE), so the level-triggered listener does not spin.
+    private var acceptPausedUntil: Double?
+    /// True while storage completions run; output is then collected and written once per connection.
+    private(set) var isCompletingBatch = false
+    private var connectionsToFlush: [RelayConnection] = []
     private(set) var isShuttingDown = false
     private var shutdownDeadline = 0.0
 
@@ -59,6 +70,8 @@ public final class RelayServer: @unchecked Sendable {
             logger.warning("clock offset in effect (test use only)", ["offsetSeconds": .public(String(clock.offsetSeconds))])
         }
 
+        storage.afterBatch = { [unowned self] in flushAfterBatch() }
+        storage.beforeBatch = { [unowned self] in isCompletingBatch = true }
         try loop.register(listener.descriptor, for: .readable) { [unowned self] _ in acceptConnections() }
         loop.scheduleRepeating(every: 0.5) { [unowned self] in checkTimeouts() }
         loop.scheduleRepeating(every: configuration.sweepIntervalSeconds) { [unowned self] in sweep() }
@@ -73,6 +86,7 @@ public final class RelayServer: @unchecked Sendable {
         for connection in Array(connections.values) { connection.close(reason: "shutdown") }
         storage.stopAndWait()
         listener.close()
+        readBuffer.deallocate()
         logger.info("relay stopped")
     }
 
@@ -104,7 +118,10 @@ public final class RelayServer: @unchecked Sendable {
             do {
                 accepted = try listener.accept()
             } catch {
+                // Out of descriptors or memory: pause accepting for a second instead of spinning.
                 limitLog.record("accept", code: 0, logger: logger.with("error", .public("\(error)")), now: EventLoop.now())
+                acceptPausedUntil = EventLoop.now() + 1
+                loop.modify(listener.descriptor, for: [])
                 return
             }
             guard let (descriptor, _) = accepted else { return }
@@ -152,6 +169,16 @@ public final class RelayServer: @unchecked Sendable {
         return true
     }
 
+    /// Takes one send token of `device`; `false` when it sends faster than its rate.
+    func takeSendToken(device row: Int64) -> Bool {
+        let now = EventLoop.now()
+        let limits = configuration.limits
+        var bucket = sendBuckets[row] ?? TokenBucket(rate: limits.sendsPerSecond, burst: limits.sendBurst, now: now)
+        let allowed = bucket.take(now: now)
+        sendBuckets[row] = bucket
+        return allowed
+    }
+
     /// Offers a newly stored envelope to the recipient's open connections.
     func deliver(_ envelope: StoredEnvelope, to row: Int64) {
         for connection in online[row] ?? [] { connection.offer(envelope) }
@@ -162,27 +189,51 @@ public final class RelayServer: @unchecked Sendable {
         for connection in online[row] ?? [] { connection.push(.prekeysLow(remaining: remaining)) }
     }
 
+    /// Queues `connection` for one write after the current batch of storage completions.
+    func flushAfterBatch(_ connection: RelayConnection) {
+        connectionsToFlush.append(connection)
+    }
+
+    private func flushAfterBatch() {
+        isCompletingBatch = false
+        let connections = connectionsToFlush
+        connectionsToFlush.removeAll(keepingCapacity: true)
+        for connection in connections { connection.flushQueuedOutput() }
+    }
+
     func afterStorageCompletion() {
         if isShuttingDown { checkDrained() }
     }
 
     private func checkTimeouts() {
         let now = EventLoop.now()
+        if let until = acceptPausedUntil, now >= until, !isShuttingDown {
+            acceptPausedUntil = nil
+            loop.modify(listener.descriptor, for: .readable)
+        }
         for connection in Array(connections.values) { connection.checkTimeouts(now: now) }
         if isShuttingDown { checkDrained() }
     }
 
+    /// Deletes expired envelopes, and closes connections of devices the operator revoked since
+    /// they connected (`revoke` runs in another process, so the relay learns of it here).
     private func sweep() {
         let now = clock.now()
         let logger = self.logger
-        storage.submit { store in
+        let onlineRows = Array(online.keys)
+        storage.submit { [self] store in
             do {
-                let count = try store.sweepExpired(now: now)
+                let count = try store.savepoint { try store.sweepExpired(now: now) }
                 if count > 0 { logger.info("expired envelopes swept", ["count": .public(String(count))]) }
             } catch {
                 logger.error("expiry sweep failed", ["error": .public("\(error)")])
             }
-            return { _ in }
+            let revoked = (try? store.revokedDevices(among: onlineRows)) ?? []
+            return { _ in
+                for row in revoked {
+                    for connection in self.online[row] ?? [] { connection.revoke() }
+                }
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ public struct StoredEnvelope: Sendable, Equatable {
     }
 }
 
-/// What a device learns when it starts receiving.
+/// The counts a device receives when it starts receiving.
 public struct ReceiveSummary: Sendable, Equatable {
     /// Envelopes waiting now.
     public var backlog: UInt32
@@ -61,8 +61,8 @@ public struct PendingSend: Sendable {
 /// The outcome of a stored send.
 public struct StoredSend: Sendable, Equatable {
     public var envelopeId: UInt64
-    /// The recipient's mailbox row, so the server can push to it.
-    public var recipientRow: Int64
+    /// The recipient's mailbox row, so the server can push to it; `nil` for a repeated send.
+    public var recipientRow: Int64?
     public var receivedAt: UInt64
     /// `false` when the idempotency id was seen before and nothing new was stored.
     public var isNew: Bool
@@ -98,9 +98,16 @@ public struct UserRecord: Codable, Sendable, Equatable {
 
 /// One mailbox in `ratsbote-relay stats`.
 public struct MailboxStatistics: Codable, Sendable, Equatable {
+    /// The mailbox's device address, `user.device`.
     public var address: String
     public var envelopes: Int
     public var bytes: Int
+
+    public init(address: String, envelopes: Int, bytes: Int) {
+        self.address = address
+        self.envelopes = envelopes
+        self.bytes = bytes
+    }
 }
 
 /// Counts for `ratsbote-relay stats`.
@@ -129,7 +136,7 @@ public protocol RelayStore: AnyObject {
     ///
     /// - Returns: the new user id.
     func createUser(displayName: String, role: String, unit: String, inviteTokenHash: [UInt8], inviteExpiresAt: Int64, now: Int64) throws -> String
-    /// The device enrolled with this Noise static key, or `nil`.
+    /// Returns the device enrolled with this Noise static key, or `nil`.
     func device(transportKey: [UInt8]) throws -> DeviceRecord?
     /// Registers a device and consumes the invite in the same transaction.
     func enroll(inviteTokenHash: [UInt8], transportKey: [UInt8], identityKey: [UInt8], envelopeKey: [UInt8], suite: UInt16, now: Int64) throws -> Enrollment
@@ -151,12 +158,14 @@ public protocol RelayStore: AnyObject {
     ///
     /// - Returns: the number of envelopes deleted.
     func sweepExpired(now: Int64) throws -> Int
-    /// Every user, oldest first.
+    /// Returns the rows among `deviceRows` that are revoked, so open connections can be closed.
+    func revokedDevices(among deviceRows: [Int64]) throws -> [Int64]
+    /// Returns every user, oldest first.
     func users() throws -> [UserRecord]
     /// Marks a user and its devices revoked and deletes their mailboxes and prekeys.
     ///
     /// - Returns: the number of devices revoked.
     func revoke(userId: String, now: Int64) throws -> Int
-    /// Counts and per-mailbox depths.
+    /// Returns counts and per-mailbox depths.
     func statistics() throws -> RelayStatistics
 }

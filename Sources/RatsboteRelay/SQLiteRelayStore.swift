@@ -57,8 +57,6 @@ public final class SQLiteRelayStore: RelayStore {
         CREATE TABLE send_dedupe (
             key BLOB PRIMARY KEY,
             envelope_id INTEGER NOT NULL,
-            device_row INTEGER NOT NULL,
-            received_at INTEGER NOT NULL,
             expires_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX send_dedupe_by_expiry ON send_dedupe (expires_at);
@@ -107,14 +105,16 @@ public final class SQLiteRelayStore: RelayStore {
         savepointDepth += 1
         let name = "job\(savepointDepth)"
         defer { savepointDepth -= 1 }
-        try database.execute("SAVEPOINT \(name)")
+        // Cached statements: a savepoint wraps every job of a batch, and parsing the SQL each
+        // time showed in profiles.
+        try run("SAVEPOINT \(name)")
         do {
             let result = try body()
-            try database.execute("RELEASE \(name)")
+            try run("RELEASE \(name)")
             return result
         } catch {
-            try? database.execute("ROLLBACK TO \(name)")
-            try? database.execute("RELEASE \(name)")
+            _ = try? run("ROLLBACK TO \(name)")
+            _ = try? run("RELEASE \(name)")
             throw error
         }
     }
@@ -202,22 +202,30 @@ public final class SQLiteRelayStore: RelayStore {
     // MARK: - Mailboxes
 
     public func store(_ send: PendingSend, defaultTimeToLive: Int64, limits: RelayLimits, now: Int64) throws -> StoredSend {
-        let earlier = try run(
-            "SELECT envelope_id, device_row, received_at FROM send_dedupe WHERE key = ?", [.blob(send.dedupeKey)])
-        if let row = earlier.first, let id = row[0].int64, let recipientRow = row[1].int64, let receivedAt = row[2].int64 {
-            return StoredSend(envelopeId: UInt64(id), recipientRow: recipientRow, receivedAt: UInt64(receivedAt), isNew: false)
+        // The send path uses the typed bind calls: it runs once per envelope inside every batch.
+
+        // A repeated idempotency key returns the earlier id and stores nothing. The record holds
+        // only the hash and the envelope id, so it names neither the recipient nor a time.
+        let earlier = try statement("SELECT envelope_id FROM send_dedupe WHERE key = ?")
+        try earlier.bind(send.dedupeKey, at: 1)
+        defer { earlier.reset() }
+        if try earlier.nextRow() {
+            return StoredSend(envelopeId: UInt64(earlier.int64(at: 0)), recipientRow: nil, receivedAt: UInt64(max(0, now)), isNew: false)
         }
 
-        let recipients = try run(
-            "SELECT row_id, envelope_count, envelope_bytes FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL",
-            [.text(send.recipient.userId), .integer(Int64(send.recipient.deviceId))])
-        guard let recipient = recipients.first, let recipientRow = recipient[0].int64 else {
+        let recipient = try statement(
+            "SELECT row_id, envelope_count, envelope_bytes FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL")
+        try recipient.bind(send.recipient.userId, at: 1)
+        try recipient.bind(Int64(send.recipient.deviceId), at: 2)
+        defer { recipient.reset() }
+        guard try recipient.nextRow() else {
             throw RelayFailure(.unknownRecipient, "no active device \(send.recipient)")
         }
-        let depth = recipient[1].int64 ?? 0
-        let bytes = recipient[2].int64 ?? 0
+        let recipientRow = recipient.int64(at: 0)
+        let depth = recipient.int64(at: 1)
+        let bytes = recipient.int64(at: 2)
         guard depth < Int64(limits.maximumMailboxEnvelopes) else {
-            throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) holds \(depth) envelopes, the maximum")
+            throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) contains \(depth) envelopes, the maximum; the recipient must receive first")
         }
         guard bytes + Int64(send.sealed.count) <= Int64(limits.maximumMailboxBytes) else {
             throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) would exceed \(limits.maximumMailboxBytes) bytes")
@@ -225,17 +233,30 @@ public final class SQLiteRelayStore: RelayStore {
 
         let timeToLive = send.timeToLive == 0 ? defaultTimeToLive : min(Int64(send.timeToLive), defaultTimeToLive)
         let expiresAt = now + timeToLive
-        try run(
-            "INSERT INTO envelopes (device_row, received_at, expires_at, size, sealed) VALUES (?, ?, ?, ?, ?)",
-            [.integer(recipientRow), .integer(now), .integer(expiresAt), .integer(Int64(send.sealed.count)), .blob(send.sealed)])
+        let size = Int64(send.sealed.count)
+        let insert = try statement("INSERT INTO envelopes (device_row, received_at, expires_at, size, sealed) VALUES (?, ?, ?, ?, ?)")
+        try insert.bind(recipientRow, at: 1)
+        try insert.bind(now, at: 2)
+        try insert.bind(expiresAt, at: 3)
+        try insert.bind(size, at: 4)
+        try insert.bind(send.sealed, at: 5)
+        _ = try insert.nextRow()
+        insert.reset()
         let envelopeId = database.lastInsertRowID
-        try run(
-            "UPDATE devices SET envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ? WHERE row_id = ?",
-            [.integer(Int64(send.sealed.count)), .integer(recipientRow)])
-        try run(
-            "INSERT INTO send_dedupe (key, envelope_id, device_row, received_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-            [.blob(send.dedupeKey), .integer(envelopeId), .integer(recipientRow), .integer(now), .integer(expiresAt)])
-        return StoredSend(envelopeId: UInt64(envelopeId), recipientRow: recipientRow, receivedAt: UInt64(now), isNew: true)
+
+        let counters = try statement("UPDATE devices SET envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ? WHERE row_id = ?")
+        try counters.bind(size, at: 1)
+        try counters.bind(recipientRow, at: 2)
+        _ = try counters.nextRow()
+        counters.reset()
+
+        let dedupe = try statement("INSERT INTO send_dedupe (key, envelope_id, expires_at) VALUES (?, ?, ?)")
+        try dedupe.bind(send.dedupeKey, at: 1)
+        try dedupe.bind(envelopeId, at: 2)
+        try dedupe.bind(expiresAt, at: 3)
+        _ = try dedupe.nextRow()
+        dedupe.reset()
+        return StoredSend(envelopeId: UInt64(envelopeId), recipientRow: recipientRow, receivedAt: UInt64(max(0, now)), isNew: true)
     }
 
     public func beginReceive(deviceRow: Int64) throws -> ReceiveSummary {
@@ -292,7 +313,8 @@ public final class SQLiteRelayStore: RelayStore {
             throw RelayFailure(.notEnrolled, "the device is not enrolled")
         }
         // The relay checks the signature so that a broken client learns at once, not its peers later.
-        guard identityKey.isValidSignature(signed.signature, for: signed.publicKey) else {
+        let signedBytes = SignedPrekey.signedBytes(suite: .classic, id: signed.id, publicKey: signed.publicKey)
+        guard identityKey.isValidSignature(signed.signature, for: signedBytes) else {
             throw RelayFailure(.malformedRequest, "the signed prekey \(signed.id) has an invalid signature")
         }
         try run(
@@ -389,7 +411,7 @@ public final class SQLiteRelayStore: RelayStore {
     // MARK: - Expiry
 
     public func sweepExpired(now: Int64) throws -> Int {
-        try savepoint {
+        do {
             let groups = try run(
                 "SELECT device_row, count(*), sum(size), min(expires_at) FROM envelopes WHERE expires_at <= ? GROUP BY device_row",
                 [.integer(now)])
@@ -413,6 +435,17 @@ public final class SQLiteRelayStore: RelayStore {
         }
     }
 
+    public func revokedDevices(among deviceRows: [Int64]) throws -> [Int64] {
+        let check = try statement("SELECT revoked_at FROM devices WHERE row_id = ?")
+        var revoked: [Int64] = []
+        for row in deviceRows {
+            try check.bind(row, at: 1)
+            if try check.nextRow(), !check.isNull(at: 0) { revoked.append(row) }
+            check.reset()
+        }
+        return revoked
+    }
+
     // MARK: - Operator commands
 
     public func users() throws -> [UserRecord] {
@@ -421,7 +454,7 @@ public final class SQLiteRelayStore: RelayStore {
             SELECT u.id, u.display_name, u.role, u.unit, u.created_at, u.revoked_at,
                 (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.revoked_at IS NULL),
                 (SELECT count(*) FROM invites i WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > ?)
-            FROM users u ORDER BY u.created_at, u.id
+            FROM users u ORDER BY u.rowid
             """, [.integer(Int64(Date().timeIntervalSince1970))])
         return rows.map { row in
             UserRecord(
@@ -481,8 +514,9 @@ public final class SQLiteRelayStore: RelayStore {
 
 /// Derives user ids from display names.
 public enum UserSlug {
-    /// A lowercase ASCII id: German umlauts and ß spelled out, other accents dropped, anything
-    /// else a single hyphen, at most ``WireLimits/userId`` characters; "user" when nothing is left.
+    /// Returns a lowercase ASCII id. German umlauts and ß are spelled out, other accents dropped,
+    /// and any other run of characters becomes one hyphen. The result is at most 60 characters
+    /// (room for a "-NN" suffix), or "user" when nothing is left.
     public static func make(from name: String) -> String {
         var spelled = ""
         for character in name.lowercased() {

@@ -22,6 +22,10 @@ final class StorageQueue: @unchecked Sendable {
     private let store: any RelayStore
     private let loop: EventLoop
     private let logger: Logger
+    /// Runs on the loop after each batch's completions, so their output leaves in one write per connection.
+    var afterBatch: (@Sendable () -> Void)?
+    /// Runs on the loop before each batch's completions.
+    var beforeBatch: (@Sendable () -> Void)?
     private let finished = DispatchSemaphore(value: 0)
     /// Jobs per commit; bounds the latency a single large batch adds.
     private let maximumBatch = 4096
@@ -89,8 +93,12 @@ final class StorageQueue: @unchecked Sendable {
 
             let outcome = committed
             let ready = completions
+            let afterBatch = self.afterBatch
+            let beforeBatch = self.beforeBatch
             loop.execute {
+                beforeBatch?()
                 for completion in ready { completion(outcome) }
+                afterBatch?()
             }
             condition.lock()
             inProgress = 0

@@ -153,7 +153,7 @@ public final class Database: @unchecked Sendable {
 
 /// A compiled statement. It keeps its database alive and is finalised in `deinit`.
 public final class Statement {
-    private let handle: OpaquePointer
+    fileprivate let handle: OpaquePointer
     private let database: Database
     private let sql: String
 
@@ -167,7 +167,7 @@ public final class Statement {
         sqlite3_finalize(handle)
     }
 
-    private func failure(_ rc: Int32, _ operation: String) -> StorageError {
+    fileprivate func failure(_ rc: Int32, _ operation: String) -> StorageError {
         StorageError(
             code: sqlite3_extended_errcode(database.rawHandle), message: String(cString: sqlite3_errmsg(database.rawHandle)),
             operation: "\(operation) \(sql.prefix(60))")
@@ -251,5 +251,70 @@ extension SQLValue {
     public var bytes: [UInt8]? {
         if case .blob(let value) = self { return value }
         return nil
+    }
+}
+
+// MARK: - Typed bind and column access
+
+/// Binding and reading single values without building `[SQLValue]` arrays, for hot paths such as
+/// the relay's send, where those arrays cost several allocations per statement.
+extension Statement {
+    /// Resets the statement so that it can run again; the bindings stay until replaced.
+    public func reset() {
+        sqlite3_reset(handle)
+    }
+
+    /// Binds an integer to parameter `index` (1-based).
+    public func bind(_ value: Int64, at index: Int32) throws {
+        let rc = sqlite3_bind_int64(handle, index, value)
+        guard rc == SQLITE_OK else { throw failure(rc, "bind") }
+    }
+
+    /// Binds text to parameter `index` (1-based); SQLite copies it.
+    public func bind(_ text: String, at index: Int32) throws {
+        let rc = sqlite3_bind_text(handle, index, text, -1, transient)
+        guard rc == SQLITE_OK else { throw failure(rc, "bind") }
+    }
+
+    /// Binds bytes as a blob to parameter `index` (1-based); SQLite copies them.
+    public func bind(_ bytes: [UInt8], at index: Int32) throws {
+        let rc = bytes.withUnsafeBytes { buffer in
+            sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), transient)
+        }
+        guard rc == SQLITE_OK else { throw failure(rc, "bind") }
+    }
+
+    /// Advances to the next row.
+    ///
+    /// - Returns: `true` when a row is available for the column accessors, `false` when done.
+    public func nextRow() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW:
+            return true
+        case SQLITE_DONE:
+            return false
+        default:
+            let error = failure(rc, "step")
+            sqlite3_reset(handle)
+            throw error
+        }
+    }
+
+    /// The integer in `column` (0-based) of the current row; 0 for NULL.
+    public func int64(at column: Int32) -> Int64 {
+        sqlite3_column_int64(handle, column)
+    }
+
+    /// Whether `column` (0-based) of the current row is NULL.
+    public func isNull(at column: Int32) -> Bool {
+        sqlite3_column_type(handle, column) == SQLITE_NULL
+    }
+
+    /// The bytes in `column` (0-based) of the current row; empty for NULL.
+    public func bytes(at column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let base = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: count))
     }
 }

@@ -74,6 +74,17 @@ public struct SignedPrekey: Hashable, Sendable {
         self.signature = signature
     }
 
+    /// The bytes the identity key signs: ASCII "Ratsbote signed prekey v1", u16 suite, u32 id,
+    /// the 32-byte public key. The relay and the session layer both check this form.
+    public static func signedBytes(suite: Suite, id: UInt32, publicKey: [UInt8]) -> [UInt8] {
+        var writer = WireWriter(reservingCapacity: 64)
+        writer.writeFixed(Array("Ratsbote signed prekey v1".utf8))
+        writer.writeUInt16(suite.rawValue)
+        writer.writeUInt32(id)
+        writer.writeFixed(publicKey)
+        return writer.bytes
+    }
+
     func encode(to writer: inout WireWriter) {
         writer.writeUInt32(id)
         writer.writeFixed(publicKey)

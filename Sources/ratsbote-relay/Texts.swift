@@ -210,7 +210,7 @@ enum Texts {
         Localized(en: "error: \(text)", de: "Fehler: \(text)")
     }
 
-    /// The message for a command-line mistake.
+    /// Returns the message for a command-line mistake.
     static func usageError(_ error: UsageError) -> Localized {
         switch error {
         case .unknownOption(let option):
@@ -234,7 +234,7 @@ enum Texts {
         }
     }
 
-    /// The message for a failed operation.
+    /// Returns the message for a failed operation.
     static func failure(_ error: any Error) -> Localized {
         switch error {
         case RelayError.dataFolderExists(let path):

@@ -51,6 +51,25 @@ func timestampText(_ seconds: Int64) -> String {
     return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
 }
 
+/// Routes SIGTERM and SIGINT to `server.shutdown()` and ignores SIGPIPE.
+///
+/// It is nonisolated on purpose: the handlers run on a Dispatch queue, not the main actor.
+nonisolated func installShutdownHandlers(server: RelayServer, logger: Logger) -> [any DispatchSourceSignal] {
+    signal(SIGPIPE, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    let queue = DispatchQueue(label: "ratsbote-relay.signals")
+    return [SIGTERM, SIGINT].map { number in
+        let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+        source.setEventHandler { @Sendable in
+            logger.info("signal received", ["signal": .public(number == SIGTERM ? "SIGTERM" : "SIGINT")])
+            server.shutdown()
+        }
+        source.resume()
+        return source
+    }
+}
+
 // MARK: - Commands
 
 let initCommand = Command(
@@ -79,26 +98,12 @@ let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSp
         throw UsageError.invalidValue(option: "--listen", value: listenText, expected: "HOST:PORT with an IPv4 address")
     }
 
-    let logger = Logger(label: "ratsbote-relay")
+    // RATSBOTE_LOG_LEVEL (trace … critical) lowers or raises the threshold; unknown names mean info.
+    let level = ProcessInfo.processInfo.environment["RATSBOTE_LOG_LEVEL"].flatMap { LogLevel(name: $0) } ?? .info
+    let logger = Logger(label: "ratsbote-relay", minimumLevel: level)
     let server = try RelayServer(folder: folder, listen: address, logger: logger, clock: RelayClock.fromEnvironment())
 
-    signal(SIGPIPE, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    let signalQueue = DispatchQueue(label: "ratsbote-relay.signals")
-    let sources = [SIGTERM, SIGINT].map { number in
-        let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-        // The handler runs on the signal queue, so it must not inherit the main actor's isolation
-        // from this top-level code: a @Sendable closure is nonisolated.
-        let handler: @Sendable () -> Void = {
-            logger.info("signal received", ["signal": .public(number == SIGTERM ? "SIGTERM" : "SIGINT")])
-            server.shutdown()
-        }
-        source.setEventHandler(handler: handler)
-        source.resume()
-        return source
-    }
-
+    let sources = installShutdownHandlers(server: server, logger: logger)
     try server.run { bound in
         printOut("listening address=\(bound)")
         fflush(nil)
@@ -111,7 +116,7 @@ let inviteCommand = Command(
     options: [OptionSpec("data"), OptionSpec("name"), OptionSpec("role"), OptionSpec("unit"), OptionSpec("expires")],
     help: Texts.inviteHelp
 ) { arguments, language in
-    let folder = try RelayDataFolder(existing: try requireData(arguments))
+    let data = try requireData(arguments)
     guard let name = arguments.value("name") else { throw UsageError.missingValue(option: "--name") }
     guard let role = arguments.value("role") else { throw UsageError.missingValue(option: "--role") }
     guard let unit = arguments.value("unit") else { throw UsageError.missingValue(option: "--unit") }
@@ -119,6 +124,7 @@ let inviteCommand = Command(
     guard let seconds = parseDuration(expiresText), seconds > 0 else {
         throw UsageError.invalidValue(option: "--expires", value: expiresText, expected: "a duration such as 7d, 12h, 30m or 90s")
     }
+    let folder = try RelayDataFolder(existing: data)
 
     let (userId, invite) = try folder.createInvite(
         displayName: name, role: role, unit: unit, validFor: seconds, clock: RelayClock.fromEnvironment())
@@ -186,11 +192,14 @@ let commands = [initCommand, serveCommand, inviteCommand, usersCommand, revokeCo
 func main() -> ExitStatus {
     var arguments = Array(CommandLine.arguments.dropFirst())
     // --lang may come before the command; find it anywhere so even usage errors are translated.
+    // It is taken out here, so the command need not come first.
     var languageOption: String?
     if let index = arguments.firstIndex(where: { $0 == "--lang" }), index + 1 < arguments.count {
         languageOption = arguments[index + 1]
-    } else if let inline = arguments.first(where: { $0.hasPrefix("--lang=") }) {
-        languageOption = String(inline.dropFirst("--lang=".count))
+        arguments.removeSubrange(index...(index + 1))
+    } else if let index = arguments.firstIndex(where: { $0.hasPrefix("--lang=") }) {
+        languageOption = String(arguments[index].dropFirst("--lang=".count))
+        arguments.remove(at: index)
     }
     let language = Language.detect(option: languageOption)
 

@@ -23,6 +23,7 @@ enum Text {
               read ID              show one message
               reply ID             answer a message
               save ID              write a message's files to a folder
+              verify TO            show and confirm the safety number with a person
 
             Options for every command:
               --home DIR               account folder (default $RATSBOTE_HOME or ~/.local/share/ratsbote)
@@ -48,6 +49,7 @@ enum Text {
               read ID              eine Nachricht anzeigen
               reply ID             auf eine Nachricht antworten
               save ID              Dateien einer Nachricht in einen Ordner schreiben
+              verify AN            Sicherheitsnummer mit einer Person zeigen und bestätigen
 
             Optionen für jeden Befehl:
               --home ORDNER            Kontoordner (Standard $RATSBOTE_HOME oder ~/.local/share/ratsbote)
@@ -133,6 +135,31 @@ enum Text {
             return Localized(
                 en: "Usage: ratsbote reply ID [--message TEXT] [--file PATH]...\n\nAnswers a message to its sender, in the same conversation. Without --message the text is read from standard input.\n\nExample:\n  ratsbote reply 3fa2c1d0 --message \"Danke, erledigt.\"",
                 de: "Aufruf: ratsbote reply ID [--message TEXT] [--file PFAD]...\n\nAntwortet dem Absender einer Nachricht im selben Gespräch. Ohne --message wird der Text von der Standardeingabe gelesen.\n\nBeispiel:\n  ratsbote reply 3fa2c1d0 --message \"Danke, erledigt.\"")
+        case "verify":
+            return Localized(
+                en: """
+                    Usage: ratsbote verify TO [--confirm]
+
+                    Shows the safety number you share with TO. Compare it with them in person or by
+                    phone; if it matches, run the command again with --confirm. When TO's key has
+                    changed, sending to them is stopped until you confirm the new number.
+
+                    Example:
+                      ratsbote verify jens-becker
+                      ratsbote verify jens-becker --confirm
+                    """,
+                de: """
+                    Aufruf: ratsbote verify AN [--confirm]
+
+                    Zeigt die Sicherheitsnummer, die Sie mit AN teilen. Vergleichen Sie sie persönlich
+                    oder telefonisch; stimmt sie überein, den Befehl mit --confirm wiederholen. Hat sich
+                    der Schlüssel von AN geändert, ist Senden an AN gesperrt, bis Sie die neue Nummer
+                    bestätigen.
+
+                    Beispiel:
+                      ratsbote verify jens-becker
+                      ratsbote verify jens-becker --confirm
+                    """)
         case "save":
             return Localized(
                 en: "Usage: ratsbote save ID [--out DIR] [--force]\n\nWrites the files of a message into DIR (default: the current folder). Existing files are kept unless --force is given.\n\nExample:\n  ratsbote save 3fa2c1d0 --out ~/Sitzungsunterlagen",
@@ -240,6 +267,14 @@ enum Text {
             en += " \(report.pending) still in the outbox."
             de += " \(report.pending) noch im Postausgang."
         }
+        if report.receipts > 0 {
+            en += " \(report.receipts) receipt(s) for your messages."
+            de += " \(report.receipts) Bestätigung(en) für Ihre Nachrichten."
+        }
+        for userId in Set(report.keyChanges).sorted() {
+            en += " The key of \(userId) changed: their message waits until you run 'ratsbote verify \(userId)'."
+            de += " Der Schlüssel von \(userId) hat sich geändert: die Nachricht wartet, bis Sie 'ratsbote verify \(userId)' ausführen."
+        }
         if report.duplicates > 0 {
             en += " \(report.duplicates) duplicate(s) ignored."
             de += " \(report.duplicates) doppelte ignoriert."
@@ -272,6 +307,45 @@ enum Text {
         Localized(
             en: "Attachment: \(attachment.fileName) (\(attachment.mediaType), \(attachment.data.count) bytes)",
             de: "Anhang: \(attachment.fileName) (\(attachment.mediaType), \(attachment.data.count) Bytes)")
+    }
+
+    static func safetyNumber(_ report: SafetyNumberReport) -> Localized {
+        var en = "Safety number with \(report.displayName) (\(report.userId)):\n\n    \(report.safetyNumber)\n\n"
+        var de = "Sicherheitsnummer mit \(report.displayName) (\(report.userId)):\n\n    \(report.safetyNumber)\n\n"
+        if report.keyChanged {
+            en += "The key of \(report.userId) has changed. Sending is stopped until you compare this number with them and run 'ratsbote verify \(report.userId) --confirm'."
+            de += "Der Schlüssel von \(report.userId) hat sich geändert. Senden ist gesperrt, bis Sie diese Nummer verglichen und 'ratsbote verify \(report.userId) --confirm' ausgeführt haben."
+        } else if report.verified {
+            en += "You confirmed this number earlier."
+            de += "Sie haben diese Nummer bereits bestätigt."
+        } else {
+            en += "Compare it with \(report.displayName) in person or by phone. If it matches, run 'ratsbote verify \(report.userId) --confirm'."
+            de += "Vergleichen Sie sie persönlich oder telefonisch mit \(report.displayName). Stimmt sie, 'ratsbote verify \(report.userId) --confirm' ausführen."
+        }
+        return Localized(en: en, de: de)
+    }
+
+    static func confirmed(_ userId: String) -> Localized {
+        Localized(
+            en: "Safety number with \(userId) confirmed. You can send to \(userId) again.",
+            de: "Sicherheitsnummer mit \(userId) bestätigt. Senden an \(userId) ist wieder möglich.")
+    }
+
+    static func deliveryStatus(_ message: StoredMessage, date: (Date) -> String) -> Localized? {
+        guard message.direction == .outgoing else { return nil }
+        if let readAt = message.readAt {
+            return Localized(en: "Status:  read \(date(readAt))", de: "Status:  gelesen \(date(readAt))")
+        }
+        if let deliveredAt = message.deliveredAt {
+            return Localized(en: "Status:  delivered \(date(deliveredAt))", de: "Status:  zugestellt \(date(deliveredAt))")
+        }
+        return Localized(en: "Status:  sent", de: "Status:  gesendet")
+    }
+
+    static func unsupportedContent(_ kind: UInt16) -> Localized {
+        Localized(
+            en: "This message has a content type (\(kind)) that this version of Ratsbote cannot show. Install a newer version.",
+            de: "Diese Nachricht hat einen Inhaltstyp (\(kind)), den diese Ratsbote-Version nicht anzeigen kann. Bitte eine neuere Version installieren.")
     }
 
     static func saved(_ path: String) -> Localized { Localized(en: "Saved \(path)", de: "Gespeichert: \(path)") }
@@ -329,8 +403,8 @@ enum Text {
                 de: "\(name) hat noch kein Gerät angemeldet, die Nachricht kann niemand empfangen. Nach der Anmeldung erneut versuchen.")
         case .identityKeyChanged(let userId):
             return Localized(
-                en: "The key of \(userId) has changed since you last wrote. Sending to \(userId) is stopped until you have compared the safety number with them in person or by phone.",
-                de: "Der Schlüssel von \(userId) hat sich seit dem letzten Kontakt geändert. Senden an \(userId) ist gesperrt, bis Sie die Sicherheitsnummer persönlich oder telefonisch verglichen haben.")
+                en: "The key of \(userId) has changed since you last wrote. Sending to \(userId) is stopped until you compare the safety number with them in person or by phone: 'ratsbote verify \(userId)', then 'ratsbote verify \(userId) --confirm'.",
+                de: "Der Schlüssel von \(userId) hat sich seit dem letzten Kontakt geändert. Senden an \(userId) ist gesperrt, bis Sie die Sicherheitsnummer persönlich oder telefonisch verglichen haben: 'ratsbote verify \(userId)', danach 'ratsbote verify \(userId) --confirm'.")
         case .relayUnreachable(let address, let reason):
             return Localized(
                 en: "The relay \(address) cannot be reached (\(reason)). Check the network; messages stay in the outbox and 'ratsbote sync' sends them later.",
@@ -357,6 +431,22 @@ enum Text {
                 de: "\(path) existiert bereits. Mit --out einen anderen Ordner wählen oder mit --force ersetzen.")
         case .writeFailed(let path, let reason):
             return Localized(en: "Cannot write \(path): \(reason).", de: "\(path) kann nicht geschrieben werden: \(reason).")
+        case .documentRejected(let name, let reason):
+            return Localized(
+                en: "The document \(name) failed its checks (\(reason)) and was not saved. Ask the sender to send it again.",
+                de: "Das Dokument \(name) hat die Prüfung nicht bestanden (\(reason)) und wurde nicht gespeichert. Bitte erneut senden lassen.")
+        case .noSessionOffline(let userId):
+            return Localized(
+                en: "The relay cannot be reached, and this device has never written to \(userId), so it cannot encrypt for them yet. Try again when the network is back.",
+                de: "Der Relay-Server ist nicht erreichbar, und dieses Gerät hat \(userId) noch nie geschrieben, kann also noch nicht für sie oder ihn verschlüsseln. Bitte erneut versuchen, wenn das Netz wieder da ist.")
+        case .recipientNotReady(let userId):
+            return Localized(
+                en: "\(userId) has no usable prekeys on the relay yet. Ask them to run 'ratsbote sync' once, then try again.",
+                de: "Für \(userId) liegen auf dem Relay-Server noch keine nutzbaren Vorschlüssel. Bitte einmal 'ratsbote sync' ausführen lassen und erneut versuchen.")
+        case .unknownContact(let userId):
+            return Localized(
+                en: "This device has not met \(userId) yet. Run 'ratsbote verify \(userId)' first to see the safety number.",
+                de: "Dieses Gerät kennt \(userId) noch nicht. Zuerst 'ratsbote verify \(userId)' ausführen, um die Sicherheitsnummer zu sehen.")
         case .storage(let detail):
             return Localized(en: "Local storage failed: \(detail)", de: "Lokaler Speicher fehlerhaft: \(detail)")
         }

@@ -31,6 +31,7 @@ struct CLI {
         "read": ([], ["ID"], 0),
         "reply": ([OptionSpec("message"), OptionSpec("subject"), OptionSpec("file", repeatable: true)], ["ID"], 0),
         "save": ([OptionSpec("out"), .flag("force")], ["ID"], 0),
+        "verify": ([.flag("confirm")], ["TO"], 0),
     ]
 
     var language: Language = .english
@@ -165,6 +166,7 @@ struct CLI {
         case "read": try read()
         case "reply": try reply()
         case "save": try save()
+        case "verify": try verify()
         default: throw UsageError.unknownCommand(command)
         }
     }
@@ -237,15 +239,11 @@ struct CLI {
     func reply() throws {
         let account = try openAccount()
         let original = try account.message(arguments.positionals[0])
-        let subject = arguments.value("subject") ?? Self.replySubject(original.content.subject)
+        let subject = arguments.value("subject") ?? Account.replySubject(original.content.subject)
         let files = try attachments()
         let report = try account.send(
             to: original.peer.userId, subject: subject, body: messageText(), attachments: files, inReplyTo: original.id)
         printSendReport(report)
-    }
-
-    static func replySubject(_ subject: String) -> String {
-        subject.lowercased().hasPrefix("re:") || subject.lowercased().hasPrefix("aw:") ? subject : "Re: " + subject
     }
 
     func printSendReport(_ report: SendReport) {
@@ -263,7 +261,8 @@ struct CLI {
         let report = try openAccount().sync()
         if json {
             printJSON([
-                "sent": report.sent, "received": report.received, "duplicates": report.duplicates, "rejected": report.rejected,
+                "sent": report.sent, "received": report.received, "receipts": report.receipts, "keyChanges": report.keyChanges,
+                "duplicates": report.duplicates, "rejected": report.rejected,
                 "expiredUnread": report.expiredUnread, "pending": report.pending,
             ])
         } else {
@@ -294,6 +293,9 @@ struct CLI {
         if json {
             var object = messageSummaryJSON(message)
             object["body"] = message.content.body
+            object["deliveredAt"] = message.deliveredAt.map { Int($0.timeIntervalSince1970) } ?? NSNull()
+            object["readAt"] = message.readAt.map { Int($0.timeIntervalSince1970) } ?? NSNull()
+            object["unsupportedKind"] = Int(message.content.unsupportedKind)
             object["attachments"] = message.content.attachments.map {
                 ["fileName": $0.fileName, "mediaType": $0.mediaType, "size": $0.data.count] as [String: Any]
             }
@@ -301,9 +303,14 @@ struct CLI {
             return
         }
         print(Text.messageHeader(message, date: Self.dateText(message.sentAt)).text(language))
+        if let status = Text.deliveryStatus(message, date: Self.dateText) { print(status.text(language)) }
         for attachment in message.content.attachments { print(Text.attachmentLine(attachment).text(language)) }
         print("")
-        print(message.content.body)
+        if message.content.unsupportedKind != 0 {
+            print(Text.unsupportedContent(message.content.unsupportedKind).text(language))
+        } else {
+            print(message.content.body)
+        }
     }
 
     func save() throws {
@@ -316,6 +323,29 @@ struct CLI {
         }
         if paths.isEmpty { say(Text.nothingToSave) }
         for path in paths { say(Text.saved(path)) }
+    }
+
+    func verify() throws {
+        let account = try openAccount()
+        let recipient = arguments.positionals[0]
+        if arguments.flag("confirm") {
+            try account.confirmSafetyNumber(of: recipient)
+            if json {
+                printJSON(["userId": recipient, "verified": true])
+            } else {
+                say(Text.confirmed(recipient))
+            }
+            return
+        }
+        let report = try account.safetyNumber(with: recipient)
+        if json {
+            printJSON([
+                "userId": report.userId, "displayName": report.displayName, "safetyNumber": report.safetyNumber,
+                "verified": report.verified, "keyChanged": report.keyChanged,
+            ])
+        } else {
+            say(Text.safetyNumber(report))
+        }
     }
 
     // MARK: - Output helpers

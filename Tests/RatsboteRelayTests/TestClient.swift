@@ -28,7 +28,7 @@ struct TestDevice: Sendable {
     let identity = Ed25519SigningKey.generate()
     let envelope = X25519PrivateKey.generate(storage: .wiped)
 
-    /// An enroll request for `invite`, signed as the relay expects.
+    /// Returns an enroll request for `invite`, signed as the relay expects.
     func enrollRequest(_ invite: InviteCode) -> EnrollRequest {
         let envelopeKey = envelope.publicKey.rawRepresentation
         let signed = EnrollRequest.signedBytes(token: invite.token, envelopeKey: envelopeKey, transportKey: transport.publicKey.rawRepresentation)
@@ -37,10 +37,10 @@ struct TestDevice: Sendable {
             signature: identity.signature(for: signed))
     }
 
-    /// A signed prekey with a valid signature.
+    /// Returns a new signed prekey with a valid signature.
     func signedPrekey(id: UInt32) -> SignedPrekey {
         let key = X25519PrivateKey.generate(storage: .wiped).publicKey.rawRepresentation
-        return SignedPrekey(id: id, publicKey: key, signature: identity.signature(for: key))
+        return SignedPrekey(id: id, publicKey: key, signature: identity.signature(for: SignedPrekey.signedBytes(suite: .classic, id: id, publicKey: key)))
     }
 }
 
@@ -56,9 +56,13 @@ final class TestClient {
     private var early: [(UInt32, RelayResponse)] = []
 
     /// Connects to `port` on 127.0.0.1 without a handshake.
-    init(port: UInt16, timeout: Double = 10) throws {
+    init(port: UInt16, timeout: Double = 10, receiveBufferBytes: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestClientError.connectFailed("socket") }
+        if var size = receiveBufferBytes {
+            // Set before connect, so the advertised window stays small (no autotuning).
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -76,8 +80,11 @@ final class TestClient {
     }
 
     /// Connects and completes the handshake with `device`'s transport key.
-    convenience init(port: UInt16, relayKey: [UInt8], device: TestDevice, version: UInt8 = RelayProtocol.version, timeout: Double = 10) throws {
-        try self.init(port: port, timeout: timeout)
+    convenience init(
+        port: UInt16, relayKey: [UInt8], device: TestDevice, version: UInt8 = RelayProtocol.version, timeout: Double = 10,
+        receiveBufferBytes: Int32? = nil
+    ) throws {
+        try self.init(port: port, timeout: timeout, receiveBufferBytes: receiveBufferBytes)
         try handshake(relayKey: relayKey, device: device, version: version)
     }
 
@@ -180,7 +187,7 @@ final class TestClient {
         try response(to: try post(request))
     }
 
-    /// The next push, from the queue or the socket.
+    /// Returns the next push, from the queue or the socket.
     func nextPush() throws -> RelayPush {
         if !pushes.isEmpty { return pushes.removeFirst() }
         while true {
@@ -201,10 +208,14 @@ final class TestClient {
         return result
     }
 
-    /// Whether the relay closed the connection within the receive timeout (draining frames).
+    /// Reads and drops frames until the relay closes; `false` on a timeout or another error.
     func waitForClose() -> Bool {
         while true {
             do {
+                if transport == nil {
+                    try readMore("close")
+                    continue
+                }
                 _ = try readFrame("close")
             } catch TestClientError.closedByRelay {
                 return true
@@ -291,6 +302,11 @@ final class TestRelay: @unchecked Sendable {
     var binary: URL { binaryFolder().appendingPathComponent("ratsbote-relay") }
 
     /// Initialises a data folder, applies `configure` to `relay.json` and starts serving.
+    deinit {
+        serve.stop(signal: SIGKILL)
+        try? FileManager.default.removeItem(at: data.deletingLastPathComponent())
+    }
+
     init(configure: ((inout [String: Any]) -> Void)? = nil, environment: [String: String] = [:]) throws {
         data = makeTemporaryFolder("ratsbote-relay-test").appendingPathComponent("relay")
         let result = try runProcess(

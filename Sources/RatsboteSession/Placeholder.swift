@@ -1,1 +1,0 @@
-// RatsboteSession: placeholder until its first file lands.

@@ -1,0 +1,129 @@
+import Foundation
+import RatsboteRelay
+import RatsboteTestSupport
+import RatsboteWire
+import Testing
+
+/// The operator commands of `ratsbote-relay`, run as a subprocess.
+@Suite struct RelayCommandTests {
+    let binary = binaryFolder().appendingPathComponent("ratsbote-relay")
+
+    private func run(_ arguments: [String], language: String = "en_US.UTF-8") throws -> ProcessResult {
+        var environment = ProcessInfo.processInfo.environment
+        environment["LC_ALL"] = nil
+        environment["LC_MESSAGES"] = nil
+        environment["LANG"] = language
+        return try runProcess(binary, arguments, environment: environment)
+    }
+
+    private func mode(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    @Test func initCreatesPrivateFilesAndRefusesOverwrite() throws {
+        let folder = makeTemporaryFolder("ratsbote-relay-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("relay").path
+
+        let created = try run(["init", "--data", data, "--org", "Teststadt", "--address", "relay.example.de:7443"])
+        #expect(created.status == 0)
+        #expect(try mode(data) == 0o700)
+        #expect(try mode(data + "/relay.key") == 0o600)
+        #expect(try mode(data + "/org-root.key") == 0o600)
+        #expect(try mode(data + "/relay.sqlite") == 0o600)
+        let key = try Data(contentsOf: URL(fileURLWithPath: data + "/relay.key"))
+
+        let again = try run(["init", "--data", data])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists"))
+        let german = try run(["init", "--data", data], language: "de_DE.UTF-8")
+        #expect(german.status == 1)
+        #expect(german.stderr.contains("existiert bereits"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: data + "/relay.key")) == key)
+
+        // The invite carries the configured public address and the relay key.
+        let invite = try run(["invite", "--data", data, "--name", "Erika Muster", "--role", "Rat", "--unit", "Fraktion A"])
+        #expect(invite.status == 0)
+        let code = try InviteCode(text: String(invite.stdout.split(separator: "\n").last ?? ""))
+        #expect(code.host == "relay.example.de")
+        #expect(code.port == 7443)
+        #expect(invite.stdout.contains("erika-muster"))
+    }
+
+    @Test(arguments: ["init", "serve", "invite", "users", "revoke", "stats"])
+    func helpExistsInBothLanguages(command: String) throws {
+        let english = try run([command, "--help"])
+        #expect(english.status == 0)
+        #expect(english.stdout.contains("Usage: ratsbote-relay \(command)"))
+        #expect(english.stdout.contains("Example: ratsbote-relay \(command)"))
+        let german = try run([command, "--help"], language: "de_DE.UTF-8")
+        #expect(german.status == 0)
+        #expect(german.stdout.contains("Aufruf: ratsbote-relay \(command)"))
+        #expect(german.stdout.contains("Beispiel: ratsbote-relay \(command)"))
+        let option = try run(["--lang", "de", command, "--help"])
+        #expect(option.stdout.contains("Beispiel:"))
+    }
+
+    @Test func usageErrorsExitWithTwo() throws {
+        let missing = try run(["invite", "--data", "/nonexistent", "--role", "Rat"])
+        #expect(missing.status == 2)
+        let unknownOption = try run(["stats", "--data", "/nonexistent", "--verbose"])
+        #expect(unknownOption.status == 2)
+        #expect(unknownOption.stderr.contains("unknown option --verbose"))
+        let unknownCommand = try run(["frobnicate"], language: "de_DE.UTF-8")
+        #expect(unknownCommand.status == 2)
+        #expect(unknownCommand.stderr.contains("unbekannter Befehl"))
+        let badDuration = try run(["invite", "--data", "/nonexistent", "--name", "A", "--role", "R", "--unit", "U", "--expires", "soon"])
+        #expect(badDuration.status == 1 || badDuration.status == 2)
+        let noFolder = try run(["stats", "--data", "/nonexistent/ratsbote"])
+        #expect(noFolder.status == 1)
+        #expect(noFolder.stderr.contains("ratsbote-relay init"))
+    }
+
+    @Test func usersRevokeAndStats() throws {
+        let relay = try TestRelay { $0["sweepIntervalSeconds"] = 0.5 }
+        let (_, _, alice) = try relay.enrolledDevice(name: "Alice")
+        let (bobDevice, bob, bobOpen) = try relay.enrolledDevice(name: "Bob")
+        _ = try relay.invite(name: "Alice")
+        _ = try sendEnvelope(alice, to: bob, "hello")
+
+        let users = try relay.command(["users", "--json"])
+        #expect(users.status == 0)
+        let records = try JSONDecoder().decode([UserRecord].self, from: Data(users.stdout.utf8))
+        #expect(records.map(\.id) == ["alice", "bob", "alice-2"])
+        #expect(records.map(\.activeDevices) == [1, 1, 0])
+        #expect(records.map(\.pendingInvites) == [0, 0, 1])
+
+        let stats = try relay.command(["stats", "--json"])
+        let statistics = try JSONDecoder().decode(RelayStatistics.self, from: Data(stats.stdout.utf8))
+        #expect(statistics.envelopes == 1)
+        #expect(statistics.bytes == 5)
+        #expect(statistics.mailboxes.first == MailboxStatistics(address: "bob.1", envelopes: 1, bytes: 5))
+
+        let revoked = try relay.command(["revoke", "bob"])
+        #expect(revoked.status == 0)
+        #expect(revoked.stdout.contains("Revoked bob"))
+
+        // SERVER: the connection that was open before the revocation is closed by the next sweep.
+        guard case .response(0, .failure(let closing)) = try bobOpen.readFrame() else {
+            Issue.record("the open connection of a revoked device was not closed")
+            return
+        }
+        #expect(closing.code == .revoked)
+        #expect(bobOpen.waitForClose())
+        let client = try relay.connect(bobDevice)
+        guard case .response(0, .failure(let failure)) = try client.readFrame() else {
+            Issue.record("a revoked device was not rejected")
+            return
+        }
+        #expect(failure.code == .revoked)
+        #expect(try sendEnvelope(alice, to: bob, "after revoke").failureCode == .unknownRecipient)
+
+        let unknown = try relay.command(["revoke", "nobody"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no user \"nobody\""))
+        let text = try relay.command(["stats"])
+        #expect(text.stdout.contains("Waiting envelopes: 0"))
+    }
+}
