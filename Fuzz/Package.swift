@@ -6,7 +6,6 @@
 // runtime brings its own `main`, and every module has to be compiled with coverage
 // instrumentation. Build it only through Fuzz/fuzz.mk, which passes
 // `-sanitize=fuzzer,address -parse-as-library` to every Swift module, these and the main package's.
-// The debug configuration is required: the signed-envelope target uses `@testable import`.
 
 import PackageDescription
 
@@ -19,7 +18,11 @@ let targets: [(name: String, dependencies: [String])] = [
     ("fuzz-noise-stream", ["RatsboteNoise", "RatsboteCrypto"]),
     ("fuzz-noise-handshake", ["RatsboteNoise", "RatsboteCrypto"]),
     ("fuzz-note-content", ["RatsboteClient", "RatsboteWire"]),
-    ("fuzz-signed-envelope", ["RatsboteClient", "RatsboteWire"]),
+    ("fuzz-session-message", ["RatsboteSession"]),
+    ("fuzz-message-payload", ["RatsboteSession"]),
+    ("fuzz-sealed-sender", ["RatsboteSession"]),
+    ("fuzz-prekey-bundle", ["RatsboteSession"]),
+    ("fuzz-session-state", ["RatsboteSession", "RatsboteCrypto"]),
     ("fuzz-key-store", ["RatsboteClient", "RatsboteCrypto"]),
     ("fuzz-secret-stream", ["RatsboteCrypto"]),
 ]

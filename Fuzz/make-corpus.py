@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Write the seed corpus in Fuzz/corpus/<target>/ from protocol/vectors/wire.json.
+"""Write the seed corpus in Fuzz/corpus/<target>/ from the JSON files in protocol/vectors/.
 
 Run from anywhere: python3 Fuzz/make-corpus.py. It replaces every seed file it writes and
-leaves other files alone. Seeds for structures without vectors (note content, signed envelope,
-key store header) are built here with the same encoding rules (protocol/encoding.md), around
-payloads taken from the vectors. The structured targets (Noise, secretstream) start with
+leaves other files alone. Seeds for structures without vectors (note content, sealed-sender
+content, key store header, a set of sessions) are built here with the encoding rules of
+protocol/encoding.md, around payloads taken from the vectors. The structured targets (Noise, secretstream) start with
 control bytes; see the comment at the top of each target for their layout.
 """
 
@@ -52,10 +52,10 @@ def note_content(subject, body, reply_to, attachments):
     return out
 
 
-def signed_envelope(content):
-    out = bytes([0]) + text("anna-schmidt") + struct.pack(">I", 1) + b"\x11" * 32
-    out += text("jens-becker") + struct.pack(">I", 2) + struct.pack(">Q", 1_780_000_000)
-    return out + variable(content) + b"\x22" * 64
+def sealed_sender_content(identity_key, certificate, message):
+    """SealedSenderContent: version 1, sender address, identity key, certificate, message."""
+    out = bytes([1]) + text("anna-schmidt") + struct.pack(">I", 1) + identity_key
+    return out + variable(certificate) + variable(message)
 
 
 def key_store(operations, memory):
@@ -93,8 +93,23 @@ def main():
                         [("Vorlage 12.pdf", "application/pdf", send)])
     write("fuzz-note-content", "note.reply", note)
     write("fuzz-note-content", "note.plain", note_content("", "kurz", None, []))
-    write("fuzz-signed-envelope", "envelope.note", signed_envelope(note))
-    write("fuzz-signed-envelope", "envelope.empty", signed_envelope(b""))
+
+    # Session layer: protocol/vectors/session-content.json and session-ratchet.json.
+    content = json.loads((ROOT / "protocol" / "vectors" / "session-content.json").read_text())
+    for payload in content["payloads"]:
+        write("fuzz-message-payload", payload["kind"], bytes.fromhex(payload["encoded"]))
+    ratchet = json.loads((ROOT / "protocol" / "vectors" / "session-ratchet.json").read_text())
+    messages = [bytes.fromhex(m["encoded"]) for m in ratchet["messages"]]
+    for index, message in enumerate(messages[:4]):
+        write("fuzz-session-message", f"message{index}.type{message[0]}", message)
+    write("fuzz-prekey-bundle", "bundle", bytes.fromhex(ratchet["bundle"]))
+    write("fuzz-session-state", "alice", bytes([0]) + bytes.fromhex(ratchet["aliceStateAfter"]))
+    write("fuzz-session-state", "bob", bytes([0]) + bytes.fromhex(ratchet["bobStateAfter"]))
+    alice_state = bytes.fromhex(ratchet["aliceStateAfter"])
+    write("fuzz-session-state", "peer-sessions", bytes([1, 1, 1]) + variable(alice_state) + varint(0))
+    alice_key = bytes.fromhex(ratchet["alice"]["identityKey"])
+    write("fuzz-sealed-sender", "prekey-message", sealed_sender_content(alice_key, b"", messages[0]))
+    write("fuzz-sealed-sender", "with-certificate", sealed_sender_content(alice_key, b"\x5a" * 40, messages[-1]))
 
     write("fuzz-key-store", "interactive", key_store(2, 64 << 20))
     write("fuzz-key-store", "maximum", key_store(10, 1 << 30))
