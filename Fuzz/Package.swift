@@ -2,10 +2,10 @@
 //
 // libFuzzer targets for every Ratsbote decoder that reads bytes from a peer or a file.
 //
-// This is a separate package so that the main build never sees `-sanitize=fuzzer`: the fuzzer
-// runtime brings its own `main`, and every module has to be compiled with coverage
-// instrumentation. Build it only through Fuzz/fuzz.mk, which passes
-// `-sanitize=fuzzer,address -parse-as-library` to every Swift module, these and the main package's.
+// This is a separate package so that the main build is never compiled with `-sanitize=fuzzer`,
+// which links the libFuzzer runtime and which every module needs for coverage instrumentation.
+// Build it through Fuzz/fuzz.mk, which passes `-sanitize=fuzzer,address -parse-as-library` to
+// every Swift module, these and the main package's. docs/fuzzing.md describes the targets.
 
 import PackageDescription
 

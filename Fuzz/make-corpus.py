@@ -122,9 +122,9 @@ def main():
     write("fuzz-noise-handshake", "raw", bytes([0]) + hashlib.sha256(b"ephemeral").digest() + b"\x00" * 48)
     write("fuzz-noise-handshake", "hello", bytes([3]) + hello)
 
-    # Noise stream: mode 0 is piece size and framed Noise messages; modes 1 and 2 are the
-    # maximum frame / 16, message plaintext size, piece size, (mode 2) four mutation bytes, and
-    # the plaintext frame stream.
+    # Noise stream, mode 0: the piece size, then framed Noise messages.
+    # Modes 1 and 2: the maximum frame in units of 16 bytes, the plaintext size per message and
+    # the piece size. Mode 2 adds four mutation bytes. The plaintext frame stream follows.
     some_frames = [data for _, data in frames[:6]]
     messages = b"".join(struct.pack(">H", len(f)) + f for f in some_frames)
     write("fuzz-noise-stream", "handshake", bytes([0, 7]) + messages)
@@ -132,8 +132,8 @@ def main():
     write("fuzz-noise-stream", "transport.too-large", bytes([1, 1, 200, 255]) + frame_stream(some_frames))
     write("fuzz-noise-stream", "transport.flip", bytes([2, 32, 40, 13, 1, 0, 20, 4]) + frame_stream(some_frames))
 
-    # Secretstream: mode 1 is pass-length flag, four mutation bytes, payload; mode 2 is chunk
-    # size, change, index, mask, payload.
+    # Secretstream, mode 1: a flag for passing the length, four mutation bytes, the payload.
+    # Mode 2: chunk size, change, index, mask, then the payload.
     write("fuzz-secret-stream", "document", bytes([1, 1, 0, 0, 0, 0]) + note)
     write("fuzz-secret-stream", "document.append", bytes([1, 0, 3, 0, 0, 7]) + invite)
     write("fuzz-secret-stream", "chunks", bytes([2, 16, 0, 0, 1]) + invite)

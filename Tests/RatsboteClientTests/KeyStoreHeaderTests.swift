@@ -5,7 +5,7 @@ import Testing
 /// `KeyStore.parseHeader` checks everything a file controls before Argon2id runs; fuzz-key-store
 /// relies on it and these tests pin its errors.
 struct KeyStoreHeaderTests {
-    /// A header with the given costs followed by a ciphertext of the right size (not a valid one).
+    /// Builds a key store file with the given costs and a ciphertext of the right size (not a valid one).
     static func file(operations: UInt64, memoryBytes: UInt64, version: UInt8 = 1) -> [UInt8] {
         func bigEndian(_ value: UInt64) -> [UInt8] { (0..<8).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
         return Array("RBKS".utf8) + [version] + bigEndian(operations) + bigEndian(memoryBytes)

@@ -97,7 +97,7 @@ private func fuzzSecondMessage(_ input: inout FuzzInput) {
     require(opened != nil, "relay transport rejected the device's first transport message")
 }
 
-/// The process entry point; see runFuzzer(argc:argv:target:).
+/// Starts libFuzzer on ``fuzz(_:_:)``. SwiftPM binds `main` to this symbol (see ``runFuzzer(argc:argv:target:)``).
 @_cdecl("fuzz_noise_handshake_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc: argc, argv: argv, target: fuzz)

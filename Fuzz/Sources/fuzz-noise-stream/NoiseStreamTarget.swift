@@ -143,7 +143,7 @@ private func fuzzTransportPhase(_ input: inout FuzzInput, mutate: Bool) {
     }
 }
 
-/// The process entry point; see runFuzzer(argc:argv:target:).
+/// Starts libFuzzer on ``fuzz(_:_:)``. SwiftPM binds `main` to this symbol (see ``runFuzzer(argc:argv:target:)``).
 @_cdecl("fuzz_noise_stream_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc: argc, argv: argv, target: fuzz)

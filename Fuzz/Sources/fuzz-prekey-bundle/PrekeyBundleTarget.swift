@@ -1,8 +1,8 @@
 import FuzzSupport
 import RatsboteSession
 
-/// Decodes a prekey bundle as the relay hands it out; the signature is checked later, so the
-/// decoder sees bytes from whoever uploaded them.
+/// Decodes a prekey bundle as the relay hands it out. The signature is checked later, so the
+/// decoder gets the bytes exactly as the uploading device sent them.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = FuzzInput(data, size).bytes
@@ -13,7 +13,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// The process entry point; see ``runFuzzer(argc:argv:target:)``.
+/// Starts libFuzzer on ``fuzz(_:_:)``. SwiftPM binds `main` to this symbol (see ``runFuzzer(argc:argv:target:)``).
 @_cdecl("fuzz_prekey_bundle_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc: argc, argv: argv, target: fuzz)

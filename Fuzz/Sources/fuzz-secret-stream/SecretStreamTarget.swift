@@ -109,7 +109,7 @@ private func fuzzChunks(_ input: inout FuzzInput) {
     }
 }
 
-/// The process entry point; see runFuzzer(argc:argv:target:).
+/// Starts libFuzzer on ``fuzz(_:_:)``. SwiftPM binds `main` to this symbol (see ``runFuzzer(argc:argv:target:)``).
 @_cdecl("fuzz_secret_stream_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc: argc, argv: argv, target: fuzz)

@@ -10,23 +10,23 @@ import RatsboteSession
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    let which = input.takeByte() & 1
+    let kind = input.takeByte() & 1
     let bytes = input.takeRest()
     let state = SecureBytes(copying: bytes)
 
     let again: [UInt8]?
-    if which == 0 {
+    if kind == 0 {
         again = (try? Session(serialized: state)).map { $0.serialized().withUnsafeBytes { Array($0) } }
     } else {
         again = (try? PeerSessions(serialized: state)).map { $0.serialized().withUnsafeBytes { Array($0) } }
     }
     if let again {
-        require(again == bytes, "\(which == 0 ? "Session" : "PeerSessions"): serialized state differs from the restored bytes")
+        require(again == bytes, "\(kind == 0 ? "Session" : "PeerSessions"): serialized state differs from the restored bytes")
     }
     return 0
 }
 
-/// The process entry point; see ``runFuzzer(argc:argv:target:)``.
+/// Starts libFuzzer on ``fuzz(_:_:)``. SwiftPM binds `main` to this symbol (see ``runFuzzer(argc:argv:target:)``).
 @_cdecl("fuzz_session_state_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc: argc, argv: argv, target: fuzz)
