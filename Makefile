@@ -27,3 +27,4 @@ clean:
 	rm -rf .build
 
 -include Benchmarks/bench.mk
+-include Fuzz/fuzz.mk

@@ -284,6 +284,10 @@ public enum RelayFrame: Hashable, Sendable, WireCodable {
         case 2:
             self = .response(id: id, try RelayResponse.decodeBody(from: &reader))
         case 3:
+            // A push answers no request. Accepting another id would give one push two encodings.
+            guard id == 0 else {
+                throw WireError.invalidValue(structure: Self.wireName, field: "requestId", value: "\(id) in a push, expected 0")
+            }
             switch try reader.readUInt8("pushType") {
             case 1:
                 let envelopeId = try reader.readUInt64("envelopeId")
