@@ -66,7 +66,9 @@ let package = Package(
         .target(name: "CSodiumBench", dependencies: ["CSodium"], path: "Benchmarks/CSodiumBench"),
         .executableTarget(
             name: "ratsbote-bench",
-            dependencies: ["RatsboteCrypto", "RatsboteSupport", "CSodiumBench"],
+            dependencies: [
+                "RatsboteCrypto", "RatsboteSupport", "CSodiumBench", "RatsboteNet", "RatsboteNoise", "RatsboteWire",
+            ],
             path: "Benchmarks/ratsbote-bench"
         ),
 
