@@ -2,6 +2,7 @@
 // prints throughput, latency and relay memory per interval; the soak run is this with a long duration.
 
 import Foundation
+import Glibc
 import RatsboteNet
 
 /// The load and soak generator.
@@ -86,6 +87,8 @@ enum LoadCommand {
 
         session.setPacing(rate > 0 ? .rate(rate) : .closedLoop)
         usleep(2_000_000)
+        let relayBefore = session.relay.sample()
+        let clientBefore = ProcessSample.read(pid: getpid())
         var previous = session.takeInterval()
         let first = previous
         let start = monotonicNanoseconds()
@@ -128,6 +131,10 @@ enum LoadCommand {
                     Double(lastRSS - firstRSS) / 1_048_576))
         }
         print("\(failureSummary(total)); connections closed during the run: \(total.counters.closedConnections); idle open: \(open)")
+        let envelopes = total.counters.acknowledged
+        print("relay: " + session.relay.sample().perEnvelope(since: relayBefore, envelopes: envelopes, seconds: total.seconds))
+        print("client: " + ProcessSample.read(pid: getpid()).perEnvelope(since: clientBefore, envelopes: envelopes, seconds: total.seconds))
+        print("load average at end: \(Machine.loadAverage())")
     }
 
     private static func failureSummary(_ interval: LoadInterval) -> String {

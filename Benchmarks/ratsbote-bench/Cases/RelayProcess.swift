@@ -159,6 +159,12 @@ final class RelayProcess: @unchecked Sendable {
         return ProcessMemory.read(pid: process.processIdentifier)
     }
 
+    /// CPU per thread and I/O counters of the serve process; empty when not running.
+    func sample() -> ProcessSample {
+        guard let process else { return ProcessSample() }
+        return ProcessSample.read(pid: process.processIdentifier)
+    }
+
     /// The last lines of the serve log, for error messages.
     func logTail(lines: Int = 20) -> String {
         let text = (try? String(contentsOf: folder.appendingPathComponent("serve.log"), encoding: .utf8)) ?? ""
@@ -191,8 +197,8 @@ enum ProcessMemory {
         for line in status.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2, let kibibytes = Int(fields[1]) else { continue }
-            if fields[0] == "VmRSS:" { resident = kibibytes * 1024 }
-            if fields[0] == "VmHWM:" { peak = kibibytes * 1024 }
+            if fields[0].hasPrefix("VmRSS:") { resident = kibibytes * 1024 }
+            if fields[0].hasPrefix("VmHWM:") { peak = kibibytes * 1024 }
         }
         return (resident, peak)
     }
@@ -200,5 +206,64 @@ enum ProcessMemory {
     /// Formats bytes as MiB with one decimal.
     static func mebibytes(_ bytes: Int) -> String {
         String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+    }
+}
+
+/// CPU time per thread and I/O counters of a process, read from /proc, to explain a figure:
+/// which thread is busy, and how many system calls and bytes each envelope costs.
+struct ProcessSample {
+    /// CPU seconds (user plus system) by thread: `main`, or the name and thread id of another thread.
+    var threadSeconds: [String: Double] = [:]
+    /// Read and write system calls (`syscr`, `syscw` in /proc/PID/io) and bytes sent to storage.
+    var readCalls = 0
+    var writeCalls = 0
+    var storageWriteBytes = 0
+
+    /// Reads the sample of `pid`; fields that cannot be read stay zero.
+    static func read(pid: Int32) -> ProcessSample {
+        var sample = ProcessSample()
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for task in tasks {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { continue }
+            // Thread names set through Foundation do not always reach the kernel, so the thread
+            // id tells threads apart; the process's main thread has the process id.
+            let name = task == String(pid) ? "main" : "\(stat[stat.index(after: open)..<close])/\(task)"
+            // After the name: state is field 3, utime field 14 and stime field 15 of the whole line.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            sample.threadSeconds[name, default: 0] += (user + system) / ticks
+        }
+        if let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) {
+            for line in io.split(separator: "\n") {
+                let parts = line.split(separator: ":")
+                guard parts.count == 2, let value = Int(parts[1].trimmingCharacters(in: .whitespaces)) else { continue }
+                switch parts[0] {
+                case "syscr": sample.readCalls = value
+                case "syscw": sample.writeCalls = value
+                case "write_bytes": sample.storageWriteBytes = value
+                default: break
+                }
+            }
+        }
+        return sample
+    }
+
+    /// One line per thread and for the I/O counters, each per envelope, between `earlier` and this sample.
+    func perEnvelope(since earlier: ProcessSample, envelopes: UInt64, seconds: Double) -> String {
+        guard envelopes > 0 else { return "no envelopes in the interval" }
+        let count = Double(envelopes)
+        var parts: [String] = []
+        for (name, total) in threadSeconds.sorted(by: { $0.key < $1.key }) {
+            let used = total - (earlier.threadSeconds[name] ?? 0)
+            guard used > 0.001 else { continue }
+            parts.append(String(format: "%@ %.0f%% CPU %.1f µs/env", name, used / seconds * 100, used / count * 1e6))
+        }
+        parts.append(String(format: "%.2f write calls/env", Double(writeCalls - earlier.writeCalls) / count))
+        parts.append(String(format: "%.2f read calls/env", Double(readCalls - earlier.readCalls) / count))
+        parts.append(String(format: "%.0f bytes to disk/env", Double(storageWriteBytes - earlier.storageWriteBytes) / count))
+        return parts.joined(separator: ", ")
     }
 }
