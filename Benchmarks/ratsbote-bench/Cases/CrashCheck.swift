@@ -92,6 +92,11 @@ struct CrashReport {
 
     var passed: Bool { missing == 0 && unexpected == 0 && !timedOut }
 
+    var verdict: String {
+        if passed { return "PASS" }
+        return timedOut ? "FAIL (final drain timed out)" : "FAIL"
+    }
+
     var text: String {
         """
         cycles:                        \(cycles)
@@ -104,7 +109,7 @@ struct CrashReport {
         sent, never acknowledged:      \(neverAcknowledged)
         backlog after clean restart:   \(backlogAfterCleanRestart)
         seconds:                       \(String(format: "%.1f", seconds))
-        result:                        \(passed ? "PASS" : timedOut ? "FAIL (final drain timed out)" : "FAIL")
+        result:                        \(verdict)
         """
     }
 }

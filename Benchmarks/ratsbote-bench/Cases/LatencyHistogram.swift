@@ -18,7 +18,7 @@ struct LatencyHistogram: Sendable {
         total += other.total
     }
 
-    /// The value below which `fraction` of the samples lie (0.5 for the median), or nil when empty.
+    /// Returns the value below which `fraction` of the samples lie (0.5 for the median), or nil when empty.
     func percentile(_ fraction: Double) -> UInt64? {
         guard total > 0 else { return nil }
         let rank = UInt64((Double(total) * fraction).rounded(.up))
@@ -38,7 +38,7 @@ struct LatencyHistogram: Sendable {
         return 128 + (highestBit - 7) * 64 + subBucket
     }
 
-    /// The middle of the bucket's range.
+    /// Returns the middle of the bucket's range.
     private static func value(at index: Int) -> UInt64 {
         if index < 128 { return UInt64(index) }
         let highestBit = (index - 128) / 64 + 7

@@ -1,4 +1,4 @@
-// `ratsbote-bench load`: holds many connections at a steady envelope rate for a set time and
+// `ratsbote-bench load`: keeps many connections open at a steady envelope rate for a set time and
 // prints throughput, latency and relay memory per interval; the soak run is this with a long duration.
 
 import Foundation
@@ -50,7 +50,7 @@ enum LoadCommand {
                 case "--idle": idle = try integer(argument, &remaining, minimum: 0)
                 case "--window": window = try integer(argument, &remaining, minimum: 1)
                 case "--size": size = try integer(argument, &remaining, minimum: 8)
-                default: throw RelayBenchError(description: "unknown argument '\(argument)'")
+                default: throw RelayBenchError(description: "unknown argument '\(argument)'; the options are listed below")
                 }
             }
             guard connections % 2 == 0 else { throw RelayBenchError(description: "--connections must be even, got \(connections)") }

@@ -8,15 +8,15 @@ import RatsboteNet
 import RatsboteNoise
 import RatsboteWire
 
-/// What a connection reports to the code that drives it; every call comes on the loop thread.
+/// The events of a connection, reported to the code that drives it on the loop thread.
 protocol LoadConnectionDelegate: AnyObject {
-    /// The handshake finished and requests may be posted.
+    /// Handles the end of the handshake, after which requests may be posted.
     func connectionEstablished(_ connection: LoadConnection)
-    /// A response or push arrived.
+    /// Handles a response or push.
     func connection(_ connection: LoadConnection, received frame: RelayFrame)
-    /// All frames of one read were delivered; a good moment to batch acknowledgements.
+    /// Runs after all frames of one read were handled, which suits batched acknowledgements.
     func connectionFinishedRead(_ connection: LoadConnection)
-    /// The connection is closed and its descriptor released.
+    /// Handles the close; the descriptor is already released.
     func connectionClosed(_ connection: LoadConnection, reason: String)
 }
 

@@ -26,7 +26,7 @@ final class RelayProcess: @unchecked Sendable {
     private(set) var port: UInt16 = 0
     private var inviteCount = 0
 
-    /// The `ratsbote-relay` binary beside this executable, or `RATSBOTE_RELAY_BINARY`.
+    /// Finds the `ratsbote-relay` binary: `RATSBOTE_RELAY_BINARY`, or the one beside this executable.
     static func locateBinary() throws -> URL {
         if let path = ProcessInfo.processInfo.environment["RATSBOTE_RELAY_BINARY"] {
             return URL(fileURLWithPath: path)
