@@ -67,7 +67,8 @@ let package = Package(
         .executableTarget(
             name: "ratsbote-bench",
             dependencies: [
-                "RatsboteCrypto", "RatsboteSupport", "CSodiumBench", "RatsboteNet", "RatsboteNoise", "RatsboteWire",
+                "RatsboteCrypto", "RatsboteSession", "RatsboteSupport", "CSodiumBench", "RatsboteNet", "RatsboteNoise",
+                "RatsboteWire",
             ],
             path: "Benchmarks/ratsbote-bench"
         ),
@@ -78,7 +79,7 @@ let package = Package(
         .testTarget(name: "RatsboteWireTests", dependencies: ["RatsboteWire", "RatsboteCrypto", "RatsboteTestSupport"]),
         .testTarget(
             name: "RatsboteNoiseTests",
-            dependencies: ["RatsboteNoise", "RatsboteNet", "RatsboteTestSupport"],
+            dependencies: ["RatsboteNoise", "RatsboteNet", "RatsboteCrypto", "RatsboteTestSupport"],
             // The Python peer for the interoperability tests is run by path, not built.
             exclude: ["Interop"]
         ),
