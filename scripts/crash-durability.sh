@@ -3,7 +3,7 @@
 # numbered envelopes, restarts it, and checks that every envelope the relay acknowledged as
 # stored reaches the receiving application exactly once after deduplication.
 #
-#   scripts/crash-durability.sh            5 cycles, under a minute (part of `make test`)
+#   scripts/crash-durability.sh            5 cycles, under a minute (meant for `make test`)
 #   scripts/crash-durability.sh 1000       the long run documented in docs/reliability.md
 #   CRASH_FLAGS="--seed 42" scripts/crash-durability.sh 20    repeat a run's kill moments
 #
