@@ -70,7 +70,10 @@ let package = Package(
         .target(name: "CSodiumBench", dependencies: ["CSodium"], path: "Benchmarks/CSodiumBench"),
         .executableTarget(
             name: "ratsbote-bench",
-            dependencies: ["RatsboteCrypto", "RatsboteSession", "RatsboteSupport", "CSodiumBench"],
+            dependencies: [
+                "RatsboteCrypto", "RatsboteSession", "RatsboteSupport", "CSodiumBench", "RatsboteNet", "RatsboteNoise",
+                "RatsboteWire",
+            ],
             path: "Benchmarks/ratsbote-bench"
         ),
 
