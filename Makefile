@@ -32,4 +32,3 @@ clean:
 -include Benchmarks/bench.mk
 -include Benchmarks/load.mk
 -include Fuzz/fuzz.mk
--include Fuzz/fuzz.mk
