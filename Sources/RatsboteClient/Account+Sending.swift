@@ -89,7 +89,8 @@ extension Account {
     private func resolveRecipient(_ recipient: String, over connection: RelayConnection?, offlineError: ClientError?) throws -> Recipient {
         guard let connection else {
             let known = try database.contactDevices(of: recipient)
-            guard !known.isEmpty else { throw offlineError ?? ClientError.recipientNotFound(recipient) }
+            // Without the relay there is no prekey bundle, so nothing can be encrypted or kept.
+            guard !known.isEmpty else { throw ClientError.noSessionOffline(userId: recipient) }
             return Recipient(userId: recipient, displayName: known[0].displayName, role: "", unit: "", devices: known)
         }
         let entry = try resolve(recipient, over: connection)
@@ -169,10 +170,14 @@ extension Account {
         return Dictionary(bundles.map { ($0.address.deviceId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Sends every outbox entry in order; returns how many the relay accepted.
+    /// Sends every outbox entry in order.
+    ///
+    /// - Returns: how many envelopes of messages (receipts not counted) the relay accepted, and
+    ///   how many entries of any kind remain.
     func flushOutbox(over connection: RelayConnection) throws -> (delivered: Int, pending: Int) {
         var delivered = 0
         let items = try database.outbox()
+        let messageIds = try database.outgoingMessageIds()
         for item in items {
             try database.noteAttempt(item.seq)
             do {
@@ -181,14 +186,14 @@ extension Account {
                     throw ClientError.protocolViolation("unexpected response to send")
                 }
                 try database.removeFromOutbox(item.seq)
-                delivered += 1
+                if messageIds.contains(item.messageId) { delivered += 1 }
             } catch ClientError.relay(let failure) where failure.code == .unknownRecipient || failure.code == .revoked {
                 // The device is gone for good; retrying cannot succeed.
                 logger.warning("dropping envelope for a removed device", ["recipient": .public(item.recipient.description)])
                 try database.removeFromOutbox(item.seq)
             }
         }
-        return (delivered, items.count - delivered)
+        return (delivered, try database.outboxCount())
     }
 
     /// Queues a receipt to one device; receipts are sent with the next outbox flush.

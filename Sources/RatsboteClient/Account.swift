@@ -235,15 +235,15 @@ public final class Account {
         } catch ClientError.relay(let failure) where failure.code == .notFound {
             entries = []
         }
+        // Only a user id or a whole display name picks a recipient: a word that happens to match
+        // one role or unit today must not send confidential text to whoever that is.
         if let exact = entries.first(where: { $0.userId == recipient }) { return exact }
         let lowered = recipient.lowercased()
         let exactNames = entries.filter { $0.displayName.lowercased() == lowered }
         if exactNames.count == 1 { return exactNames[0] }
-        switch entries.count {
-        case 0: throw ClientError.recipientNotFound(recipient)
-        case 1: return entries[0]
-        default: throw ClientError.recipientAmbiguous(recipient, candidates: entries.map { "\($0.userId) (\($0.displayName))" })
-        }
+        let candidates = (exactNames.isEmpty ? entries : exactNames).map { "\($0.userId) (\($0.displayName))" }
+        guard !candidates.isEmpty else { throw ClientError.recipientNotFound(recipient) }
+        throw ClientError.recipientAmbiguous(recipient, candidates: candidates)
     }
 
     // MARK: - Reading

@@ -31,6 +31,8 @@ public enum ClientError: Error, Equatable, Sendable {
     case identityKeyChanged(userId: String)
     /// The relay could not be reached.
     case relayUnreachable(address: String, reason: String)
+    /// The relay closed the connection during the handshake: its key differs from the pinned one.
+    case handshakeRejected(address: String, reason: String)
     /// The relay responded with an error.
     case relay(RelayFailure)
     /// The relay broke the protocol (unexpected frame, bad handshake).

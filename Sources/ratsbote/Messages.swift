@@ -182,7 +182,8 @@ enum Text {
         case .unexpectedArgument(let argument):
             return Localized(en: "unexpected argument '\(argument)'", de: "unerwartetes Argument '\(argument)'")
         case .missingArgument(let name):
-            return Localized(en: "missing argument \(name)", de: "fehlendes Argument \(name)")
+            let german = ["TO": "AN", "QUERY": "SUCHE", "CODE": "CODE", "ID": "ID"][name] ?? name
+            return Localized(en: "missing argument \(name)", de: "fehlendes Argument \(german)")
         case .invalidValue(let option, let value, let expected):
             return Localized(en: "invalid value '\(value)' for \(option): expected \(expected)", de: "ungültiger Wert '\(value)' für \(option): erwartet \(expected)")
         case .unknownCommand(let command):
@@ -212,6 +213,12 @@ enum Text {
             en: "Cannot read the passphrase file \(path): \(reason). Check the path and its permissions.",
             de: "Die Passphrase-Datei \(path) ist nicht lesbar: \(reason). Pfad und Rechte prüfen.")
     }
+    static let typeMessage = Localized(
+        en: "Type the message, then press Ctrl-D on a new line:",
+        de: "Nachricht eingeben, dann in einer neuen Zeile Strg-D drücken:")
+    static let emptyMessage = Localized(
+        en: "The message is empty. Give the text with --message or on standard input, or attach a file with --file.",
+        de: "Die Nachricht ist leer. Text mit --message oder über die Standardeingabe angeben, oder mit --file eine Datei anhängen.")
     static let inviteFromStdinEmpty = Localized(
         en: "No invite code on standard input. Pass the code as an argument or pipe it in.",
         de: "Kein Einladungscode auf der Standardeingabe. Code als Argument angeben oder per Pipe übergeben.")
@@ -291,7 +298,7 @@ enum Text {
     }
 
     static let inboxEmpty = Localized(en: "No messages. Run 'ratsbote sync' to fetch new ones.", de: "Keine Nachrichten. 'ratsbote sync' holt neue ab.")
-    static let inboxHeader = Localized(en: "ID        DATE              FROM                      SUBJECT", de: "ID        DATUM             VON                       BETREFF")
+    static let inboxHeader = Localized(en: "ID        DATE             FROM                      SUBJECT", de: "ID        DATUM            VON                       BETREFF")
     static let noSubject = Localized(en: "(no subject)", de: "(kein Betreff)")
 
     static func messageHeader(_ message: StoredMessage, date: String) -> Localized {
@@ -385,10 +392,10 @@ enum Text {
             return Localized(
                 en: "The passphrase is too short: use at least \(minimum) characters.",
                 de: "Die Passphrase ist zu kurz: mindestens \(minimum) Zeichen verwenden.")
-        case .invalidInvite(let reason):
+        case .invalidInvite:
             return Localized(
-                en: "The invite code is not valid (\(reason)). Copy it again completely, or ask your IT department for a new one.",
-                de: "Der Einladungscode ist ungültig (\(reason)). Den Code erneut vollständig kopieren oder bei der IT einen neuen anfordern.")
+                en: "The invite code is incomplete or mistyped. Copy it again completely, or ask your IT department for a new one.",
+                de: "Der Einladungscode ist unvollständig oder vertippt. Den Code erneut vollständig kopieren oder bei der IT einen neuen anfordern.")
         case .recipientNotFound(let name):
             return Localized(
                 en: "Recipient '\(name)' not found. 'ratsbote directory' lists everyone you can write to.",
@@ -399,7 +406,7 @@ enum Text {
                 de: "'\(name)' passt zu mehreren Personen: \(candidates.joined(separator: ", ")). Bitte die Benutzerkennung angeben.")
         case .recipientHasNoDevice(let name):
             return Localized(
-                en: "\(name) has not enrolled a device yet, so nobody can receive the message. Try again after they enrolled.",
+                en: "\(name) has not enrolled a device yet, so the message cannot be delivered. Try again after they enrolled.",
                 de: "\(name) hat noch kein Gerät angemeldet, die Nachricht kann niemand empfangen. Nach der Anmeldung erneut versuchen.")
         case .identityKeyChanged(let userId):
             return Localized(
@@ -407,14 +414,22 @@ enum Text {
                 de: "Der Schlüssel von \(userId) hat sich seit dem letzten Kontakt geändert. Senden an \(userId) ist gesperrt, bis Sie die Sicherheitsnummer persönlich oder telefonisch verglichen haben: 'ratsbote verify \(userId)', danach 'ratsbote verify \(userId) --confirm'.")
         case .relayUnreachable(let address, let reason):
             return Localized(
-                en: "The relay \(address) cannot be reached (\(reason)). Check the network; messages stay in the outbox and 'ratsbote sync' sends them later.",
-                de: "Der Relay-Server \(address) ist nicht erreichbar (\(reason)). Netzwerk prüfen; Nachrichten bleiben im Postausgang, 'ratsbote sync' sendet sie später.")
+                en: "The relay \(address) cannot be reached (\(reason)). Check the network and try again; messages already in the outbox are sent by the next 'ratsbote sync'.",
+                de: "Der Relay-Server \(address) ist nicht erreichbar (\(reason)). Netzwerk prüfen und erneut versuchen; Nachrichten, die schon im Postausgang liegen, sendet das nächste 'ratsbote sync'.")
+        case .handshakeRejected(let address, _):
+            return Localized(
+                en: "The relay at \(address) rejected the connection: its key does not match the one in the invite code. Copy the invite code again completely, or ask your IT department for a new one.",
+                de: "Der Relay-Server unter \(address) hat die Verbindung abgelehnt: sein Schlüssel passt nicht zum Einladungscode. Den Code erneut vollständig kopieren oder bei der IT einen neuen anfordern.")
         case .relay(let failure):
             return relayFailure(failure)
         case .protocolViolation(let detail):
             return Localized(
                 en: "The relay answered in an unexpected way (\(detail)). Try again; if it persists, tell your IT department.",
                 de: "Der Relay-Server antwortete unerwartet (\(detail)). Erneut versuchen; wenn es bleibt, die IT informieren.")
+        case .messageNotFound(let id) where id.count < 4:
+            return Localized(
+                en: "The message id '\(id)' is too short: give at least 4 characters of the id 'ratsbote inbox' lists.",
+                de: "Die Kennung '\(id)' ist zu kurz: mindestens 4 Zeichen der Kennung aus 'ratsbote inbox' angeben.")
         case .messageNotFound(let id):
             return Localized(
                 en: "No message with id '\(id)'. 'ratsbote inbox' lists the ids.",
@@ -437,16 +452,16 @@ enum Text {
                 de: "Das Dokument \(name) hat die Prüfung nicht bestanden (\(reason)) und wurde nicht gespeichert. Bitte erneut senden lassen.")
         case .noSessionOffline(let userId):
             return Localized(
-                en: "The relay cannot be reached, and this device has never written to \(userId), so it cannot encrypt for them yet. Try again when the network is back.",
-                de: "Der Relay-Server ist nicht erreichbar, und dieses Gerät hat \(userId) noch nie geschrieben, kann also noch nicht für sie oder ihn verschlüsseln. Bitte erneut versuchen, wenn das Netz wieder da ist.")
+                en: "The relay cannot be reached, and this device has never written to \(userId), so it cannot encrypt for them yet. Nothing was saved: send the message again when the network is back.",
+                de: "Der Relay-Server ist nicht erreichbar, und dieses Gerät hat \(userId) noch nie geschrieben, kann also noch nicht für sie oder ihn verschlüsseln. Nichts wurde gespeichert: Nachricht erneut senden, wenn das Netz wieder da ist.")
         case .recipientNotReady(let userId):
             return Localized(
                 en: "\(userId) has no usable prekeys on the relay yet. Ask them to run 'ratsbote sync' once, then try again.",
                 de: "Für \(userId) liegen auf dem Relay-Server noch keine nutzbaren Vorschlüssel. Bitte einmal 'ratsbote sync' ausführen lassen und erneut versuchen.")
         case .unknownContact(let userId):
             return Localized(
-                en: "This device has not met \(userId) yet. Run 'ratsbote verify \(userId)' first to see the safety number.",
-                de: "Dieses Gerät kennt \(userId) noch nicht. Zuerst 'ratsbote verify \(userId)' ausführen, um die Sicherheitsnummer zu sehen.")
+                en: "This device has not met \(userId) yet. Run 'ratsbote verify \"\(userId)\"' first to see the safety number.",
+                de: "Dieses Gerät kennt \(userId) noch nicht. Zuerst 'ratsbote verify \"\(userId)\"' ausführen, um die Sicherheitsnummer zu sehen.")
         case .storage(let detail):
             return Localized(en: "Local storage failed: \(detail)", de: "Lokaler Speicher fehlerhaft: \(detail)")
         }

@@ -214,14 +214,27 @@ struct CLI {
         }
         guard !entries.isEmpty else { return say(Text.directoryEmpty) }
         for entry in entries {
-            print("\(entry.userId.padding(toLength: 24, withPad: " ", startingAt: 0)) \(entry.displayName) · \(entry.role) · \(entry.unit)")
+            // Pad to the longest id and never shorten one, so that every id can be copied as shown.
+            let width = entries.map(\.userId.count).max() ?? 0
+            print("\(entry.userId.padding(toLength: width, withPad: " ", startingAt: 0))  \(entry.displayName) · \(entry.role) · \(entry.unit)")
         }
     }
 
-    /// The message text: `--message`, else standard input.
-    func messageText() -> String {
-        if let text = arguments.value("message") { return text }
-        return Terminal.readStandardInput()
+    /// Reads the message text from `--message`, else from standard input (with a hint on a terminal).
+    ///
+    /// - Throws: a failure when the text is empty and no file is attached.
+    func messageText() throws -> String {
+        var text: String
+        if let option = arguments.value("message") {
+            text = option
+        } else {
+            if isatty(STDIN_FILENO) == 1 { FileHandle.standardError.write(Data((Text.typeMessage.text(language) + "\n").utf8)) }
+            text = Terminal.readStandardInput()
+        }
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && arguments.allValues("file").isEmpty {
+            throw CLIFailure(Text.emptyMessage)
+        }
+        return text
     }
 
     func attachments() throws -> [Attachment] {
@@ -232,7 +245,7 @@ struct CLI {
         let account = try openAccount()
         let files = try attachments()
         let report = try account.send(
-            to: arguments.positionals[0], subject: arguments.value("subject") ?? "", body: messageText(), attachments: files)
+            to: arguments.positionals[0], subject: arguments.value("subject") ?? "", body: try messageText(), attachments: files)
         printSendReport(report)
     }
 
@@ -242,7 +255,7 @@ struct CLI {
         let subject = arguments.value("subject") ?? Account.replySubject(original.content.subject)
         let files = try attachments()
         let report = try account.send(
-            to: original.peer.userId, subject: subject, body: messageText(), attachments: files, inReplyTo: original.id)
+            to: original.peer.userId, subject: subject, body: try messageText(), attachments: files, inReplyTo: original.id)
         printSendReport(report)
     }
 

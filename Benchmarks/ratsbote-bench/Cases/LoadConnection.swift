@@ -159,7 +159,7 @@ final class LoadConnection: @unchecked Sendable {
 
     private func handle(_ events: IOEvents) {
         if events.contains(.writable) { flush() }
-        if !isClosed, events.contains(.readable) || !events.isDisjoint(with: .hangup) { readAvailable() }
+        if !isClosed, events.contains(.readable) || !events.isDisjoint(with: [.readHangup, .failed]) { readAvailable() }
     }
 
     private func readAvailable() {
