@@ -40,6 +40,7 @@ public struct RelayDataFolder: Sendable {
         try writeSecret(relayKey, to: folder.relayKeyPath)
         let rootSeed = SecureBytes.random(count: Ed25519SigningKey.seedByteCount)
         try writeSecret(rootSeed, to: folder.rootKeyPath)
+        try folder.createIssuer(rootKey: try Ed25519SigningKey(seed: rootSeed), now: Int64(Date().timeIntervalSince1970))
 
         try folder.saveConfiguration(RelayConfiguration(organisation: organisation, publicAddress: publicAddress))
         do {
@@ -83,16 +84,18 @@ public struct RelayDataFolder: Sendable {
         return try X25519PrivateKey(secret: secret)
     }
 
-    /// The organisation root signing key.
+    /// The organisation root signing key. Only `init` needs it; the relay runs without it.
     ///
-    /// - Note: it sits next to the relay key only until the root key moves to an offline machine.
+    /// - Throws: ``RelayError/rootKeyOffline(path:)`` when `org-root.key` was moved away.
     public func loadRootKey() throws -> Ed25519SigningKey {
-        try Ed25519SigningKey(seed: try Self.readSecret(rootKeyPath, count: Ed25519SigningKey.seedByteCount))
+        guard FileManager.default.fileExists(atPath: rootKeyPath) else { throw RelayError.rootKeyOffline(path: rootKeyPath) }
+        return try Ed25519SigningKey(seed: try Self.readSecret(rootKeyPath, count: Ed25519SigningKey.seedByteCount))
     }
 
-    /// BLAKE2b-256 of the root public key, as invite codes carry it.
+    /// BLAKE2b-256 of the root public key, as invite codes carry it. It reads `org-root.pub`,
+    /// so invites work after `org-root.key` moved offline.
     public func rootFingerprint() throws -> [UInt8] {
-        try BLAKE2b.hash(try loadRootKey().publicKey.rawRepresentation)
+        try BLAKE2b.hash(try Self.readPublic(rootPublicKeyPath))
     }
 
     /// Opens the database.
@@ -109,12 +112,17 @@ public struct RelayDataFolder: Sendable {
     /// Creates a user and a single-use invite for it.
     ///
     /// The token is 16 random bytes; only its BLAKE2b-256 hash is stored, so a copy of the
-    /// database cannot enroll anybody.
+    /// database cannot enroll anybody. `term` is the term of office that the participant's
+    /// certificates carry (Unix seconds); `nil` means from now for ``CertificateIssuer/defaultTerm``.
     ///
     /// - Returns: the new user id and the invite code.
     public func createInvite(
-        displayName: String, role: String, unit: String, validFor seconds: Int, clock: RelayClock
+        displayName: String, role: String, unit: String, validFor seconds: Int, term: (from: Int64, until: Int64)? = nil,
+        clock: RelayClock
     ) throws -> (userId: String, invite: InviteCode) {
+        if let term, term.from >= term.until {
+            throw RelayError.invalidValue(field: "valid-until", value: String(term.until), reason: "the term must end after it starts")
+        }
         for (field, value) in [("name", displayName), ("role", role), ("unit", unit)] {
             guard !value.trimmingCharacters(in: .whitespaces).isEmpty, value.utf8.count <= WireLimits.displayText else {
                 throw RelayError.invalidValue(field: field, value: value, reason: "1 to \(WireLimits.displayText) bytes")
@@ -134,6 +142,7 @@ public struct RelayDataFolder: Sendable {
             userId = try store.createUser(
                 displayName: displayName, role: role, unit: unit, inviteTokenHash: try BLAKE2b.hash(token),
                 inviteExpiresAt: expiresAt, now: now)
+            try store.setTerm(userId: userId, validFrom: term?.from ?? now, validUntil: term?.until ?? now + CertificateIssuer.defaultTerm)
         } catch let error as StorageError {
             throw RelayError.storage(error)
         }
@@ -152,7 +161,7 @@ public struct RelayDataFolder: Sendable {
 
     // MARK: - Secret files
 
-    private static func writeSecret(_ secret: SecureBytes, to path: String) throws {
+    static func writeSecret(_ secret: SecureBytes, to path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw RelayError.fileFailed(path: path, operation: "create", errno: errno) }
         defer { close(descriptor) }
@@ -162,7 +171,7 @@ public struct RelayDataFolder: Sendable {
         }
     }
 
-    private static func readSecret(_ path: String, count: Int) throws -> SecureBytes {
+    static func readSecret(_ path: String, count: Int) throws -> SecureBytes {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { throw RelayError.dataFolderMissing(path: path) }

@@ -16,6 +16,8 @@ enum Texts {
               invite   create a participant and print a one-time invite code
               users    list participants
               revoke   revoke a participant and all of their devices
+              renew    issue new certificates to a participant, with a new term of office
+              group    create groups (units, committees) and change their members
               stats    show counts, mailbox depths and bytes
 
             Options for every command: --lang de|en, --help
@@ -30,6 +32,8 @@ enum Texts {
               invite   Teilnehmer anlegen und einen Einmal-Einladungscode ausgeben
               users    Teilnehmer auflisten
               revoke   Teilnehmer und alle seine Geräte sperren
+              renew    einem Teilnehmer neue Zertifikate mit neuer Amtszeit ausstellen
+              group    Gruppen (Einheiten, Ausschüsse) anlegen und Mitglieder ändern
               stats    Anzahlen, Postfachtiefen und Bytes anzeigen
 
             Optionen für jeden Befehl: --lang de|en, --help
@@ -93,6 +97,7 @@ enum Texts {
     static let inviteHelp = Localized(
         en: """
             Usage: ratsbote-relay invite --data DIR --name NAME --role ROLE --unit UNIT [--expires DURATION]
+                                         [--valid-from DATE] [--valid-until DATE]
 
             Creates a participant and prints their user id and a one-time invite code (last
             line). The code enrolls one device and expires after DURATION.
@@ -102,11 +107,15 @@ enum Texts {
               --role ROLE           their role, e.g. "Ratsmitglied"
               --unit UNIT           their organisational unit, e.g. "Fraktion A"
               --expires DURATION    validity such as 7d, 12h, 30m or seconds (default: 7d)
+              --valid-from DATE     start of the term of office in the certificate,
+                                    YYYY-MM-DD (UTC) (default: now)
+              --valid-until DATE    end of the term of office (default: 5 years after the start)
 
             Example: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
             """,
         de: """
             Aufruf: ratsbote-relay invite --data ORDNER --name NAME --role ROLLE --unit EINHEIT [--expires DAUER]
+                                          [--valid-from DATUM] [--valid-until DATUM]
 
             Legt einen Teilnehmer an und gibt seine Benutzerkennung und einen
             Einmal-Einladungscode aus (letzte Zeile). Der Code meldet ein Gerät an und verfällt
@@ -117,6 +126,9 @@ enum Texts {
               --role ROLLE          seine Rolle, z. B. "Ratsmitglied"
               --unit EINHEIT        seine Organisationseinheit, z. B. "Fraktion A"
               --expires DAUER       Gültigkeit wie 7d, 12h, 30m oder Sekunden (Standard: 7d)
+              --valid-from DATUM    Beginn der Amtszeit im Zertifikat, JJJJ-MM-TT (UTC)
+                                    (Standard: jetzt)
+              --valid-until DATUM   Ende der Amtszeit (Standard: 5 Jahre nach Beginn)
 
             Beispiel: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
             """)
@@ -262,6 +274,14 @@ enum Texts {
             return Localized(
                 en: "no user \"\(id)\"; list users with \"ratsbote-relay users\"",
                 de: "kein Benutzer \"\(id)\"; Benutzer mit \"ratsbote-relay users\" auflisten")
+        case RelayError.groupNotFound(let id):
+            return Localized(
+                en: "no group \"\(id)\"; list groups with \"ratsbote-relay group list\"",
+                de: "keine Gruppe \"\(id)\"; Gruppen mit \"ratsbote-relay group list\" auflisten")
+        case RelayError.rootKeyOffline(let path):
+            return Localized(
+                en: "this command needs the organisation root key, and \(path) is missing; copy org-root.key from its offline storage into the data folder, run the command, and remove it again",
+                de: "dieser Befehl braucht den Wurzelschlüssel der Organisation, und \(path) fehlt; org-root.key aus der Offline-Ablage in den Datenordner kopieren, den Befehl ausführen und die Datei wieder entfernen")
         case RelayError.storage(let storage):
             return Localized(en: "database error: \(storage)", de: "Datenbankfehler: \(storage)")
         case RelayError.listenFailed(let address, let reason):
