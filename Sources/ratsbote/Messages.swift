@@ -248,8 +248,17 @@ enum Text {
 
     static let directoryEmpty = Localized(en: "Nobody matches.", de: "Niemand passt zur Suche.")
 
+    static func groupLine(_ group: GroupDefinition) -> Localized {
+        let id = group.groupId.padding(toLength: 24, withPad: " ", startingAt: 0)
+        let members = group.members.joined(separator: ", ")
+        return Localized(
+            en: "\(id) \(group.name) · \(group.kind == .committee ? "committee" : "unit") · members: \(members)",
+            de: "\(id) \(group.name) · \(group.kind == .committee ? "Ausschuss" : "Einheit") · Mitglieder: \(members)")
+    }
+
     static func sent(_ report: SendReport) -> Localized {
-        let who = "\(report.recipient.displayName) (\(report.recipient.userId))"
+        var who = "\(report.recipient.displayName) (\(report.recipient.userId))"
+        if !report.groupMembers.isEmpty { who += ": " + report.groupMembers.joined(separator: ", ") }
         if report.queued == 0 {
             return Localized(
                 en: "Sent message \(report.messageId.prefix(8)) to \(who).",
@@ -447,8 +456,69 @@ enum Text {
             return Localized(
                 en: "This device has not met \(userId) yet. Run 'ratsbote verify \(userId)' first to see the safety number.",
                 de: "Dieses Gerät kennt \(userId) noch nicht. Zuerst 'ratsbote verify \(userId)' ausführen, um die Sicherheitsnummer zu sehen.")
+        case .certificateRejected(let userId, let reason):
+            return certificateRejected(userId, reason)
+        case .trustRejected(let reason):
+            let detail = certificateReason(reason)
+            return Localized(
+                en: "The relay served organisation keys that do not match the invite code (\(detail.en)). Nothing was sent. Tell the IT operator; do not use this relay until it is resolved.",
+                de: "Das Relay lieferte Organisationsschlüssel, die nicht zum Einladungscode passen (\(detail.de)). Es wurde nichts gesendet. Bitte den IT-Betrieb informieren und das Relay bis zur Klärung nicht verwenden.")
+        case .recipientRevoked(let userId):
+            return Localized(
+                en: "The organisation has revoked \(userId); nothing is sent to them any more. Ask the IT operator if this is unexpected.",
+                de: "Die Organisation hat \(userId) gesperrt; an \(userId) wird nichts mehr gesendet. Bei Zweifeln den IT-Betrieb fragen.")
+        case .groupEmpty(let groupId):
+            return Localized(
+                en: "The group \(groupId) has no member besides you, so nobody would receive the message.",
+                de: "Die Gruppe \(groupId) hat außer Ihnen kein Mitglied, die Nachricht würde niemand erhalten.")
         case .storage(let detail):
             return Localized(en: "Local storage failed: \(detail)", de: "Lokaler Speicher fehlerhaft: \(detail)")
+        }
+    }
+
+    /// Why a directory entry was refused, with what the user should do.
+    static func certificateRejected(_ userId: String, _ reason: CertificateError) -> Localized {
+        let detail = certificateReason(reason)
+        switch reason {
+        case .expired, .notYetValid:
+            return Localized(
+                en: "The certificate of \(userId) is not valid now (\(detail.en)), so nothing is sent to \(userId). The IT operator can renew it with 'ratsbote-relay renew'.",
+                de: "Das Zertifikat von \(userId) ist derzeit nicht gültig (\(detail.de)), daher wird nichts an \(userId) gesendet. Der IT-Betrieb kann es mit 'ratsbote-relay renew' erneuern.")
+        case .revoked:
+            return Localized(
+                en: "The organisation has revoked the certificate of \(userId) (\(detail.en)); nothing is sent to \(userId).",
+                de: "Die Organisation hat das Zertifikat von \(userId) gesperrt (\(detail.de)); an \(userId) wird nichts gesendet.")
+        default:
+            return Localized(
+                en: "The relay lists keys for \(userId) that the organisation did not certify (\(detail.en)). Nothing was sent. This can mean someone tries to read along: tell the IT operator and compare the safety number with \(userId) in person.",
+                de: "Das Relay nennt für \(userId) Schlüssel, die die Organisation nicht bestätigt hat (\(detail.de)). Es wurde nichts gesendet. Das kann bedeuten, dass jemand mitlesen will: den IT-Betrieb informieren und die Sicherheitsnummer mit \(userId) persönlich vergleichen.")
+        }
+    }
+
+    /// A certificate check failure in words.
+    static func certificateReason(_ reason: CertificateError) -> (en: String, de: String) {
+        func date(_ seconds: UInt64) -> String {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withFullDate]
+            return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        }
+        switch reason {
+        case .rootMismatch(let expected, let actual):
+            return ("root key fingerprint \(actual.prefix(16)) instead of \(expected.prefix(16))", "Wurzel-Fingerabdruck \(actual.prefix(16)) statt \(expected.prefix(16))")
+        case .invalidSignature(let structure):
+            return ("invalid signature on \(structure)", "ungültige Signatur auf \(structure)")
+        case .unknownIssuer(let structure):
+            return ("\(structure) signed by an unknown issuing key", "\(structure) von unbekanntem Ausstellerschlüssel signiert")
+        case .notYetValid(_, let validFrom, _):
+            return ("valid only from \(date(validFrom))", "erst ab \(date(validFrom)) gültig")
+        case .expired(_, let validUntil, _):
+            return ("expired on \(date(validUntil))", "abgelaufen am \(date(validUntil))")
+        case .revoked(let serial):
+            return ("certificate \(serial) revoked", "Zertifikat \(serial) gesperrt")
+        case .fieldMismatch(let field):
+            return ("\(field) differs from the certificate", "\(field) weicht vom Zertifikat ab")
+        case .malformed(let detail):
+            return ("certificate unreadable: \(detail)", "Zertifikat unlesbar: \(detail)")
         }
     }
 
