@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "RatsboteWireTests", dependencies: ["RatsboteWire", "RatsboteCrypto", "RatsboteTestSupport"]),
         .testTarget(
             name: "RatsboteNoiseTests",
-            dependencies: ["RatsboteNoise", "RatsboteNet", "RatsboteTestSupport"],
+            dependencies: ["RatsboteNoise", "RatsboteNet", "RatsboteCrypto", "RatsboteTestSupport"],
             // The Python peer for the interoperability tests is run by path, not built.
             exclude: ["Interop"]
         ),

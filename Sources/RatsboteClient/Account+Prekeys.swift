@@ -45,7 +45,7 @@ extension Account {
         if batches.isEmpty { batches = [[]] }
         for batch in batches {
             guard case .done = try connection.request(.uploadPrekeys(signed: signed, oneTime: batch)) else {
-                throw ClientError.protocolViolation("unexpected answer to uploadPrekeys")
+                throw ClientError.protocolViolation("unexpected response to uploadPrekeys")
             }
         }
     }

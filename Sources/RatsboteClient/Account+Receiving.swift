@@ -3,7 +3,7 @@ import RatsboteCrypto
 import RatsboteSession
 import RatsboteWire
 
-/// What `sync` did.
+/// The outcome of `sync`.
 public struct SyncReport: Sendable, Equatable {
     /// Envelopes the relay accepted from the outbox (messages and receipts).
     public var sent: Int = 0
@@ -26,7 +26,7 @@ public struct SyncReport: Sendable, Equatable {
 /// Receiving: opening sealed envelopes, checking the sender, decrypting in the session.
 extension Account {
     /// Sends the outbox, then fetches, opens, stores and acknowledges every waiting envelope,
-    /// confirms delivery to the senders, and tops up prekeys when the relay asks for it.
+    /// confirms delivery to the senders, and tops up prekeys when the relay reports few left.
     ///
     /// An envelope is acknowledged only after its message is stored, so a crash in between means
     /// a second delivery, which the session recognises as a duplicate.
@@ -38,7 +38,7 @@ extension Account {
         report.sent = try flushOutbox(over: connection).delivered
 
         guard case .receiving(let backlog, let expired, _) = try connection.request(.receive) else {
-            throw ClientError.protocolViolation("unexpected answer to receive")
+            throw ClientError.protocolViolation("unexpected response to receive")
         }
         report.expiredUnread = Int(expired)
 

@@ -198,7 +198,7 @@ extension Account {
 
     private func claimBundles(_ userId: String, over connection: RelayConnection) throws -> [UInt32: DevicePrekeyBundle] {
         guard case .prekeys(let bundles) = try connection.request(.claimPrekeys(userId: userId)) else {
-            throw ClientError.protocolViolation("unexpected answer to claimPrekeys")
+            throw ClientError.protocolViolation("unexpected response to claimPrekeys")
         }
         return Dictionary(bundles.map { ($0.address.deviceId, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -212,7 +212,7 @@ extension Account {
             do {
                 let request = SendRequest(recipient: item.recipient, idempotencyId: item.idempotencyId, sealed: item.sealed)
                 guard case .stored = try connection.request(.send(request)) else {
-                    throw ClientError.protocolViolation("unexpected answer to send")
+                    throw ClientError.protocolViolation("unexpected response to send")
                 }
                 try database.removeFromOutbox(item.seq)
                 delivered += 1

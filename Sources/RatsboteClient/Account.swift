@@ -43,7 +43,7 @@ public final class Account {
         public var exists: Bool { FileManager.default.fileExists(atPath: keyStorePath) }
     }
 
-    /// Who this device belongs to.
+    /// The person, role and unit this device belongs to.
     public struct Identity: Sendable, Equatable {
         public var address: DeviceAddress
         public var displayName: String
@@ -111,6 +111,7 @@ public final class Account {
         guard passphrase.count >= KeyStore.minimumPassphraseBytes else {
             throw ClientError.passphraseTooShort(minimum: KeyStore.minimumPassphraseBytes)
         }
+        let createdFolder = !FileManager.default.fileExists(atPath: home.folder)
         do {
             try FileManager.default.createDirectory(atPath: home.folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
@@ -132,7 +133,7 @@ public final class Account {
                 token: invite.token, identityKey: identity.publicKey.rawRepresentation,
                 envelopeKey: envelope.publicKey.rawRepresentation, signature: identity.signature(for: signed))
             guard case .enrolled(let address, let name, let role, let unit) = try connection.request(.enroll(request)) else {
-                throw ClientError.protocolViolation("unexpected answer to enroll")
+                throw ClientError.protocolViolation("unexpected response to enroll")
             }
 
             let settings = Settings(
@@ -148,7 +149,8 @@ public final class Account {
             return account
         } catch {
             try? FileManager.default.removeItem(atPath: home.keyStorePath)
-            try? FileManager.default.removeItem(atPath: home.databasePath)
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: home.databasePath + suffix) }
+            if createdFolder { try? FileManager.default.removeItem(atPath: home.folder) }
             throw error
         }
     }
@@ -236,7 +238,7 @@ public final class Account {
         let entries: [DirectoryEntry]
         do {
             guard case .directory(let found) = try connection.request(.directory(query: query)) else {
-                throw ClientError.protocolViolation("unexpected answer to directory")
+                throw ClientError.protocolViolation("unexpected response to directory")
             }
             entries = found
         } catch ClientError.relay(let failure) where failure.code == .notFound {

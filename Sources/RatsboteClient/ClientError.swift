@@ -31,7 +31,7 @@ public enum ClientError: Error, Equatable, Sendable {
     case identityKeyChanged(userId: String)
     /// The relay could not be reached.
     case relayUnreachable(address: String, reason: String)
-    /// The relay answered with an error.
+    /// The relay responded with an error.
     case relay(RelayFailure)
     /// The relay broke the protocol (unexpected frame, bad handshake).
     case protocolViolation(String)

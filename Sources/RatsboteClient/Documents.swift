@@ -8,7 +8,7 @@ import RatsboteSession
 /// one tagged final. The key, header, size and BLAKE2b-256 of the ciphertext travel inside the
 /// end-to-end encrypted message, never to the relay.
 enum Documents {
-    /// The most ciphertext that travels inside one message; larger files need the blob transfer.
+    /// The maximum ciphertext that travels inside one message; larger files need the blob transfer.
     static let maximumInlineBytes = 900 * 1024
 
     /// Encrypts a file for sending inside the message.

@@ -148,22 +148,22 @@ public struct SendRequest: Hashable, Sendable {
     }
 }
 
-/// A successful answer to a request. Which case answers which request is fixed per opcode.
+/// A successful response to a request. Each opcode has one response case.
 public enum RelayResponse: Hashable, Sendable {
-    /// Answer to `enroll`: the identity the invite named and the device number.
+    /// Response to `enroll`: the identity the invite named and the device number.
     case enrolled(address: DeviceAddress, displayName: String, role: String, unit: String)
-    /// Answer to `send`: the envelope is durable.
+    /// Response to `send`: the envelope is durable.
     case stored(envelopeId: UInt64)
-    /// Answer to `receive`: how many envelopes wait, and how many expired unread since the last
+    /// Response to `receive`: how many envelopes wait, and how many expired unread since the last
     /// connection and the oldest expiry time among them (Unix seconds, 0 if none).
     case receiving(backlog: UInt32, expiredUnread: UInt32, expiredSince: UInt64)
-    /// Answer to `acknowledge` and `uploadPrekeys`.
+    /// Response to `acknowledge` and `uploadPrekeys`.
     case done
-    /// Answer to `claimPrekeys`: one bundle per device of the user.
+    /// Response to `claimPrekeys`: one bundle per device of the user.
     case prekeys([DevicePrekeyBundle])
-    /// Answer to `directory`.
+    /// Response to `directory`.
     case directory([DirectoryEntry])
-    /// Answer to `ping`.
+    /// Response to `ping`.
     case pong
     /// Answer to `trust`.
     case trust(TrustMaterial)

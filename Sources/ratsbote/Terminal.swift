@@ -6,6 +6,19 @@ enum Terminal {
     /// Whether standard output is a terminal (colour and progress only then).
     static var isInteractiveOutput: Bool { isatty(STDOUT_FILENO) == 1 }
 
+    /// Whether to colour output: only on a terminal, and never when `NO_COLOR` is set or
+    /// `TERM` is `dumb`.
+    static var usesColour: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return isInteractiveOutput && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+    }
+
+    /// Wraps `text` in bold when colour is on.
+    static func bold(_ text: String) -> String { usesColour ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
+
+    /// Wraps `text` in a dim grey when colour is on.
+    static func dim(_ text: String) -> String { usesColour ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
+
     /// Reads a passphrase without echo from /dev/tty.
     ///
     /// - Returns: `nil` when no terminal is available.

@@ -287,12 +287,14 @@ struct CLI {
             return
         }
         guard !messages.isEmpty else { return say(Text.inboxEmpty) }
-        print(Text.inboxHeader.text(language))
+        print(Terminal.dim(Text.inboxHeader.text(language)))
         for message in messages {
             let marker = message.read ? " " : "*"
             let from = message.peerName.padding(toLength: 25, withPad: " ", startingAt: 0)
             let subject = message.content.subject.isEmpty ? Text.noSubject.text(language) : message.content.subject
-            print("\(message.shortId)\(marker) \(Self.dateText(message.sentAt)) \(from) \(subject)")
+            let line = "\(message.shortId)\(marker) \(Self.dateText(message.sentAt)) \(from) \(subject)"
+            // Unread messages stand out on a terminal; piped output stays plain text.
+            print(message.read ? line : Terminal.bold(line))
         }
     }
 
