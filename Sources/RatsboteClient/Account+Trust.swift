@@ -18,7 +18,7 @@ extension Account {
 
     // MARK: - Trust material
 
-    /// The trust material stored by the last refresh, checked again against the pinned root.
+    /// Returns the trust material stored by the last refresh, checked again against the pinned root.
     func storedTrust() throws -> TrustState? {
         if let trustCache { return trustCache }
         guard let bytes = try database.setting(Self.trustSetting) else { return nil }
@@ -155,8 +155,8 @@ extension Account {
         return certified
     }
 
-    /// Whether a contact device's stored certificate is revoked or no longer valid, as far as the
-    /// stored revocation list knows; used when the relay cannot be asked.
+    /// Returns whether a contact device's stored certificate is revoked or not valid now,
+    /// according to the stored revocation list. It serves sends while the relay is unreachable.
     func isRevokedOrExpired(_ address: DeviceAddress) throws -> Bool {
         guard let trust = try storedTrust(), let bytes = try database.setting(Self.contactCertificateSetting(address)),
             let certificate = try? ParticipantCertificate.decode(bytes)
@@ -181,10 +181,10 @@ extension Account {
 
     // MARK: - Groups
 
-    /// The organisation's groups as last fetched, each checked against the root.
+    /// Returns the organisation's groups as last fetched, each checked against the root.
     public func groups() throws -> [GroupDefinition] { try storedTrust()?.material.groups ?? [] }
 
-    /// The group whose id is `name`, or whose display name equals it ignoring case.
+    /// Finds the group whose id is `name`, or whose display name equals it ignoring case.
     func group(named name: String) throws -> GroupDefinition? {
         let groups = try groups()
         if let exact = groups.first(where: { $0.groupId == name }) { return exact }

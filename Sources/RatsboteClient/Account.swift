@@ -220,8 +220,8 @@ public final class Account {
 
     /// Searches the organisation's directory by name, role, unit or user id.
     ///
-    /// Only certified entries come back, with name, role and unit as their certificates state
-    /// them; entries whose certificates fail the checks are left out and logged.
+    /// Only certified entries are returned, with name, role and unit as their certificates state
+    /// them. Entries whose certificates fail the checks are left out and logged.
     public func directory(_ query: String = "") throws -> [DirectoryEntry] {
         let connection = try connect()
         let entries = try certifiedEntries(query, over: connection).compactMap { try? $0.get() }

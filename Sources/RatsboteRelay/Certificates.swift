@@ -3,7 +3,7 @@ import RatsboteCrypto
 import RatsboteStorage
 import RatsboteWire
 
-/// What a participant certificate states about one device, read from storage.
+/// The stored facts about one device that its participant certificate states.
 public struct CertificateSubject: Sendable, Equatable {
     public var deviceRow: Int64
     public var address: DeviceAddress
@@ -20,13 +20,13 @@ public struct CertificateSubject: Sendable, Equatable {
 
 /// Storage for certificates, terms of office, revocations and groups.
 ///
-/// The store never holds a signing key: the ``CertificateIssuer`` signs, the store keeps bytes.
+/// The store never contains a signing key: the ``CertificateIssuer`` signs, the store keeps bytes.
 public protocol TrustStore: AnyObject {
     /// Sets the term of office that certificates of `userId` carry.
     func setTerm(userId: String, validFrom: Int64, validUntil: Int64) throws
-    /// The subject of one device's certificate.
+    /// Reads the subject of one device's certificate.
     func certificateSubject(deviceRow: Int64) throws -> CertificateSubject
-    /// The rows of the active devices of `userId`.
+    /// Returns the rows of the active devices of `userId`.
     ///
     /// - Throws: ``RelayError/userNotFound(_:)``.
     func activeDeviceRows(userId: String) throws -> [Int64]
@@ -38,13 +38,13 @@ public protocol TrustStore: AnyObject {
     func revokeCertificates(deviceRow: Int64, now: Int64) throws
     /// Serial numbers of every revoked certificate, ascending.
     func revokedSerials() throws -> [UInt64]
-    /// The current certificate of a device, if one was issued.
+    /// Returns the current certificate of a device, if one was issued.
     func currentCertificate(deviceRow: Int64) throws -> [UInt8]?
-    /// Every group, by id.
+    /// Returns every group, ordered by id.
     func groups() throws -> [GroupDefinition]
     /// Inserts or replaces a group.
     func saveGroup(_ group: GroupDefinition) throws
-    /// Whether a user with this id exists (revoked or not).
+    /// Returns whether a user with this id exists (revoked or not).
     func userExists(_ userId: String) throws -> Bool
 }
 
@@ -83,7 +83,7 @@ public struct CertificateIssuer: Sendable {
     }
 
     /// Replaces the certificates of every active device of `userId` with new ones carrying the
-    /// stored term; the old serials go on the revocation list, so a relay cannot keep serving them.
+    /// stored term. The old serials go on the revocation list, so a relay cannot keep serving them.
     ///
     /// - Returns: the new certificates.
     public func renew(userId: String, in store: any TrustStore, now: Int64) throws -> [ParticipantCertificate] {
@@ -95,12 +95,12 @@ public struct CertificateIssuer: Sendable {
         return issued
     }
 
-    /// The revocation list as of `now`, freshly signed.
+    /// Signs the revocation list as of `now`.
     public func revocationList(from store: any TrustStore, now: Int64) throws -> RevocationList {
         RevocationList(issuedAt: UInt64(max(0, now)), serials: try store.revokedSerials()).signed(by: issuingKey)
     }
 
-    /// What the relay answers to `trust`.
+    /// Builds the response to the `trust` request.
     public func trustMaterial(from store: any TrustStore, now: Int64) throws -> TrustMaterial {
         TrustMaterial(
             rootKey: rootPublicKey, issuer: certificate, revocations: try revocationList(from: store, now: now), groups: try store.groups())

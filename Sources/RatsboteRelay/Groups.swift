@@ -61,7 +61,7 @@ extension RelayDataFolder {
         }
     }
 
-    /// Every group, by id.
+    /// Returns every group, ordered by id.
     public func groups() throws -> [GroupDefinition] { try openStore().groups() }
 
     static func isValidGroupId(_ id: String) -> Bool {

@@ -1,6 +1,6 @@
 import RatsboteCrypto
 
-/// Why a certificate, revocation list or group was not accepted.
+/// A failed check of a certificate, revocation list or group.
 public enum CertificateError: Error, Equatable, Sendable {
     /// The root key's BLAKE2b-256 differs from the fingerprint pinned from the invite code.
     case rootMismatch(expected: String, actual: String)
@@ -38,7 +38,7 @@ extension CertificateError: CustomStringConvertible {
 /// The organisation root a client pinned, with the issuer certificate it checked against it.
 ///
 /// Every check here is pure: the caller passes the current time, so tests and other
-/// implementations get the same answers for the same inputs.
+/// implementations get the same results for the same inputs.
 public struct TrustAnchor: Sendable, Equatable {
     public let rootKey: Ed25519PublicKey
     public let issuer: IssuerCertificate

@@ -476,7 +476,7 @@ enum Text {
         }
     }
 
-    /// Why a directory entry was refused, with what the user should do.
+    /// Explains why a directory entry was rejected and what the user can do.
     static func certificateRejected(_ userId: String, _ reason: CertificateError) -> Localized {
         let detail = certificateReason(reason)
         switch reason {
@@ -495,7 +495,7 @@ enum Text {
         }
     }
 
-    /// A certificate check failure in words.
+    /// Describes a failed certificate check in both languages.
     static func certificateReason(_ reason: CertificateError) -> (en: String, de: String) {
         func date(_ seconds: UInt64) -> String {
             let formatter = ISO8601DateFormatter()

@@ -66,7 +66,7 @@ func expectCertificateRejected(_ userId: String, sourceLocation: SourceLocation 
         _ = try scenario.enroll("Anna Schmidt")
         let jens = try scenario.enroll("Jens Becker", role: "Sachbearbeitung", unit: "Dezernat II")
 
-        // The relay's user row now claims another role; the certificate still says the old one.
+        // The relay's user row now claims another role; the certificate still states the old one.
         let database = try Database(path: scenario.relay.data.appendingPathComponent("relay.sqlite").path, walMode: true)
         try database.query("UPDATE users SET role = 'Oberbürgermeister' WHERE id = ?", [.text(jens)])
         let entry = try #require(try scenario.open("Anna Schmidt").directory(jens).first)
