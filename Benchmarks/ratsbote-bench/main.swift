@@ -19,6 +19,7 @@ if options.helpRequested {
 var registry = CaseRegistry()
 registry.addHarnessCases()
 registry.addCryptoCases()
+registry.addRatchetCases()
 registry.addDiagnosticCases()
 
 if options.list {
