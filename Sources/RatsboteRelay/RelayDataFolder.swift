@@ -3,7 +3,8 @@ import RatsboteCrypto
 import RatsboteStorage
 import RatsboteWire
 
-/// The relay's data folder: `relay.key`, `org-root.key`, `relay.json` and `relay.sqlite`.
+/// The relay's data folder: `relay.key`, `org-root.key`, `relay.json` and `relay.sqlite`, plus
+/// the issuing key files that Certificates.swift adds (`issuing.key`, `issuer.cert`, `org-root.pub`).
 ///
 /// The folder is mode 0700 and the key files 0600, because whoever reads `relay.key` can
 /// impersonate the relay to every device.
@@ -108,7 +109,7 @@ public struct RelayDataFolder: Sendable {
         return try X25519PrivateKey(secret: secret)
     }
 
-    /// The organisation root signing key. Only `init` needs it; the relay runs without it.
+    /// Reads the organisation root signing key. Only `init` needs it, and the relay runs without it.
     ///
     /// - Throws: ``RelayError/rootKeyOffline(path:)`` when `org-root.key` was moved away.
     public func loadRootKey() throws -> Ed25519SigningKey {
