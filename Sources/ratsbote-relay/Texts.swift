@@ -46,8 +46,9 @@ enum Texts {
             Usage: ratsbote-relay init --data DIR [--org NAME] [--address HOST:PORT]
 
             Creates DIR (mode 0700) with the relay's Noise key (relay.key), the organisation
-            root key (org-root.key), relay.json and relay.sqlite. An existing DIR is never
-            overwritten.
+            root key (org-root.key), an issuing key certified by the root (issuing.key,
+            issuer.cert), relay.json and relay.sqlite. An existing DIR is never overwritten.
+            The relay runs without org-root.key: move it to offline storage after init.
 
               --data DIR            the data folder to create
               --org NAME            the organisation's name (default: Ratsbote)
@@ -59,8 +60,10 @@ enum Texts {
             Aufruf: ratsbote-relay init --data ORDNER [--org NAME] [--address HOST:PORT]
 
             Legt ORDNER (Modus 0700) an, mit dem Noise-Schlüssel des Relays (relay.key), dem
-            Wurzelschlüssel der Organisation (org-root.key), relay.json und relay.sqlite. Ein
-            vorhandener ORDNER wird nie überschrieben.
+            Wurzelschlüssel der Organisation (org-root.key), einem von ihm bestätigten
+            Ausstellerschlüssel (issuing.key, issuer.cert), relay.json und relay.sqlite. Ein
+            vorhandener ORDNER wird nie überschrieben. Das Relay läuft ohne org-root.key:
+            nach init offline ablegen.
 
               --data ORDNER         der anzulegende Datenordner
               --org NAME            Name der Organisation (Standard: Ratsbote)

@@ -16,8 +16,8 @@ enum Text {
             Commands:
               enroll CODE|-        create this device's keys and enroll with an invite code
               whoami               show who this device belongs to
-              directory [QUERY]    list the people the organisation has enrolled
-              send TO              send a note (and files) to a person
+              directory [QUERY]    list the people and groups the organisation has certified
+              send TO              send a note (and files) to a person or a group
               sync                 deliver the outbox and fetch new messages
               inbox                list received messages
               read ID              show one message
@@ -42,8 +42,8 @@ enum Text {
             Befehle:
               enroll CODE|-        Schlüssel dieses Geräts erzeugen und mit einem Einladungscode anmelden
               whoami               zeigen, wem dieses Gerät gehört
-              directory [SUCHE]    Personen auflisten, die die Organisation angemeldet hat
-              send AN              eine Notiz (und Dateien) an eine Person senden
+              directory [SUCHE]    Personen und Gruppen auflisten, die die Organisation bestätigt hat
+              send AN              eine Notiz (und Dateien) an eine Person oder Gruppe senden
               sync                 Postausgang zustellen und neue Nachrichten abholen
               inbox                empfangene Nachrichten auflisten
               read ID              eine Nachricht anzeigen
@@ -91,17 +91,17 @@ enum Text {
                 de: "Aufruf: ratsbote whoami [--json]\n\nZeigt Name, Rolle, Einheit und Adresse dieses Geräts.\n\nBeispiel:\n  ratsbote whoami --json")
         case "directory":
             return Localized(
-                en: "Usage: ratsbote directory [QUERY] [--json]\n\nLists the people the organisation has enrolled, filtered by name, role or unit.\n\nExample:\n  ratsbote directory Stadtwerke",
-                de: "Aufruf: ratsbote directory [SUCHE] [--json]\n\nListet die angemeldeten Personen, gefiltert nach Name, Rolle oder Einheit.\n\nBeispiel:\n  ratsbote directory Stadtwerke")
+                en: "Usage: ratsbote directory [QUERY] [--json]\n\nLists the people the organisation has certified, filtered by name, role or unit, and its groups (units and committees). Entries whose certificates fail the checks against the organisation's root key are not shown.\n\nExample:\n  ratsbote directory Stadtwerke",
+                de: "Aufruf: ratsbote directory [SUCHE] [--json]\n\nListet die von der Organisation bestätigten Personen, gefiltert nach Name, Rolle oder Einheit, und ihre Gruppen (Einheiten und Ausschüsse). Einträge, deren Zertifikate die Prüfung gegen den Wurzelschlüssel der Organisation nicht bestehen, werden nicht gezeigt.\n\nBeispiel:\n  ratsbote directory Stadtwerke")
         case "send":
             return Localized(
                 en: """
                     Usage: ratsbote send TO [--subject S] [--file PATH]... [--message TEXT]
 
-                    Sends a note to TO (a user id or a name from 'ratsbote directory'). Without
-                    --message the text is read from standard input. --file attaches a file and can be
-                    repeated. If the relay cannot be reached, the note stays in the outbox and the
-                    next 'ratsbote sync' delivers it.
+                    Sends a note to TO (a user id or a name from 'ratsbote directory'). When TO is a
+                    group, every member gets the note. Without --message the text is read from
+                    standard input. --file attaches a file and can be repeated. If the relay cannot
+                    be reached, the note stays in the outbox and the next 'ratsbote sync' delivers it.
 
                     Example:
                       ratsbote send dezernat-ii --subject "Anfrage" --message "Bitte um Auskunft"
@@ -111,9 +111,10 @@ enum Text {
                     Aufruf: ratsbote send AN [--subject BETREFF] [--file PFAD]... [--message TEXT]
 
                     Sendet eine Notiz an AN (eine Benutzerkennung oder ein Name aus 'ratsbote directory').
-                    Ohne --message wird der Text von der Standardeingabe gelesen. --file hängt eine
-                    Datei an und kann mehrfach angegeben werden. Ist der Relay-Server nicht erreichbar,
-                    bleibt die Notiz im Postausgang, und das nächste 'ratsbote sync' stellt sie zu.
+                    Ist AN eine Gruppe, erhält jedes Mitglied die Notiz. Ohne --message wird der Text
+                    von der Standardeingabe gelesen. --file hängt eine Datei an und kann mehrfach
+                    angegeben werden. Ist der Relay-Server nicht erreichbar, bleibt die Notiz im
+                    Postausgang, und das nächste 'ratsbote sync' stellt sie zu.
 
                     Beispiel:
                       ratsbote send dezernat-ii --subject "Anfrage" --message "Bitte um Auskunft"
