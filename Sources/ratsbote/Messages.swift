@@ -16,8 +16,8 @@ enum Text {
             Commands:
               enroll CODE|-        create this device's keys and enroll with an invite code
               whoami               show who this device belongs to
-              directory [QUERY]    list the people the organisation has enrolled
-              send TO              send a note (and files) to a person
+              directory [QUERY]    list the people and groups the organisation has certified
+              send TO              send a note (and files) to a person or a group
               sync                 deliver the outbox and fetch new messages
               inbox                list received messages
               read ID              show one message
@@ -42,8 +42,8 @@ enum Text {
             Befehle:
               enroll CODE|-        Schlüssel dieses Geräts erzeugen und mit einem Einladungscode anmelden
               whoami               zeigen, wem dieses Gerät gehört
-              directory [SUCHE]    Personen auflisten, die die Organisation angemeldet hat
-              send AN              eine Notiz (und Dateien) an eine Person senden
+              directory [SUCHE]    Personen und Gruppen auflisten, die die Organisation bestätigt hat
+              send AN              eine Notiz (und Dateien) an eine Person oder Gruppe senden
               sync                 Postausgang zustellen und neue Nachrichten abholen
               inbox                empfangene Nachrichten auflisten
               read ID              eine Nachricht anzeigen
@@ -91,17 +91,17 @@ enum Text {
                 de: "Aufruf: ratsbote whoami [--json]\n\nZeigt Name, Rolle, Einheit und Adresse dieses Geräts.\n\nBeispiel:\n  ratsbote whoami --json")
         case "directory":
             return Localized(
-                en: "Usage: ratsbote directory [QUERY] [--json]\n\nLists the people the organisation has enrolled, filtered by name, role or unit.\n\nExample:\n  ratsbote directory Stadtwerke",
-                de: "Aufruf: ratsbote directory [SUCHE] [--json]\n\nListet die angemeldeten Personen, gefiltert nach Name, Rolle oder Einheit.\n\nBeispiel:\n  ratsbote directory Stadtwerke")
+                en: "Usage: ratsbote directory [QUERY] [--json]\n\nLists the people the organisation has certified, filtered by name, role or unit, and its groups (units and committees). Entries whose certificates fail the checks against the organisation's root key are not shown.\n\nExample:\n  ratsbote directory Stadtwerke",
+                de: "Aufruf: ratsbote directory [SUCHE] [--json]\n\nListet die von der Organisation bestätigten Personen, gefiltert nach Name, Rolle oder Einheit, und ihre Gruppen (Einheiten und Ausschüsse). Einträge, deren Zertifikate die Prüfung gegen den Wurzelschlüssel der Organisation nicht bestehen, werden nicht gezeigt.\n\nBeispiel:\n  ratsbote directory Stadtwerke")
         case "send":
             return Localized(
                 en: """
                     Usage: ratsbote send TO [--subject S] [--file PATH]... [--message TEXT]
 
-                    Sends a note to TO (a user id or a name from 'ratsbote directory'). Without
-                    --message the text is read from standard input. --file attaches a file and can be
-                    repeated. If the relay cannot be reached, the note stays in the outbox and the
-                    next 'ratsbote sync' delivers it.
+                    Sends a note to TO (a user id or a name from 'ratsbote directory'). When TO is a
+                    group, every member gets the note. Without --message the text is read from
+                    standard input. --file attaches a file and can be repeated. If the relay cannot
+                    be reached, the note stays in the outbox and the next 'ratsbote sync' delivers it.
 
                     Example:
                       ratsbote send dezernat-ii --subject "Anfrage" --message "Bitte um Auskunft"
@@ -111,9 +111,10 @@ enum Text {
                     Aufruf: ratsbote send AN [--subject BETREFF] [--file PFAD]... [--message TEXT]
 
                     Sendet eine Notiz an AN (eine Benutzerkennung oder ein Name aus 'ratsbote directory').
-                    Ohne --message wird der Text von der Standardeingabe gelesen. --file hängt eine
-                    Datei an und kann mehrfach angegeben werden. Ist der Relay-Server nicht erreichbar,
-                    bleibt die Notiz im Postausgang, und das nächste 'ratsbote sync' stellt sie zu.
+                    Ist AN eine Gruppe, erhält jedes Mitglied die Notiz. Ohne --message wird der Text
+                    von der Standardeingabe gelesen. --file hängt eine Datei an und kann mehrfach
+                    angegeben werden. Ist der Relay-Server nicht erreichbar, bleibt die Notiz im
+                    Postausgang, und das nächste 'ratsbote sync' stellt sie zu.
 
                     Beispiel:
                       ratsbote send dezernat-ii --subject "Anfrage" --message "Bitte um Auskunft"
@@ -255,8 +256,17 @@ enum Text {
 
     static let directoryEmpty = Localized(en: "Nobody matches.", de: "Niemand passt zur Suche.")
 
+    static func groupLine(_ group: GroupDefinition) -> Localized {
+        let id = group.groupId.padding(toLength: 24, withPad: " ", startingAt: 0)
+        let members = group.members.joined(separator: ", ")
+        return Localized(
+            en: "\(id) \(group.name) · \(group.kind == .committee ? "committee" : "unit") · members: \(members)",
+            de: "\(id) \(group.name) · \(group.kind == .committee ? "Ausschuss" : "Einheit") · Mitglieder: \(members)")
+    }
+
     static func sent(_ report: SendReport) -> Localized {
-        let who = "\(report.recipient.displayName) (\(report.recipient.userId))"
+        var who = "\(report.recipient.displayName) (\(report.recipient.userId))"
+        if !report.groupMembers.isEmpty { who += ": " + report.groupMembers.joined(separator: ", ") }
         if report.queued == 0 {
             return Localized(
                 en: "Sent message \(report.messageId.prefix(8)) to \(who).",
@@ -462,8 +472,69 @@ enum Text {
             return Localized(
                 en: "This device has not met \(userId) yet. Run 'ratsbote verify \"\(userId)\"' first to see the safety number.",
                 de: "Dieses Gerät kennt \(userId) noch nicht. Zuerst 'ratsbote verify \"\(userId)\"' ausführen, um die Sicherheitsnummer zu sehen.")
+        case .certificateRejected(let userId, let reason):
+            return certificateRejected(userId, reason)
+        case .trustRejected(let reason):
+            let detail = certificateReason(reason)
+            return Localized(
+                en: "The relay served organisation keys that do not match the invite code (\(detail.en)). Nothing was sent. Tell the IT operator; do not use this relay until it is resolved.",
+                de: "Das Relay lieferte Organisationsschlüssel, die nicht zum Einladungscode passen (\(detail.de)). Es wurde nichts gesendet. Bitte den IT-Betrieb informieren und das Relay bis zur Klärung nicht verwenden.")
+        case .recipientRevoked(let userId):
+            return Localized(
+                en: "The organisation has revoked \(userId); nothing is sent to them any more. Ask the IT operator if this is unexpected.",
+                de: "Die Organisation hat \(userId) gesperrt; an \(userId) wird nichts mehr gesendet. Bei Zweifeln den IT-Betrieb fragen.")
+        case .groupEmpty(let groupId):
+            return Localized(
+                en: "The group \(groupId) has no member besides you, so nobody would receive the message.",
+                de: "Die Gruppe \(groupId) hat außer Ihnen kein Mitglied, die Nachricht würde niemand erhalten.")
         case .storage(let detail):
             return Localized(en: "Local storage failed: \(detail)", de: "Lokaler Speicher fehlerhaft: \(detail)")
+        }
+    }
+
+    /// Explains why a directory entry was rejected and what the user can do.
+    static func certificateRejected(_ userId: String, _ reason: CertificateError) -> Localized {
+        let detail = certificateReason(reason)
+        switch reason {
+        case .expired, .notYetValid:
+            return Localized(
+                en: "The certificate of \(userId) is not valid now (\(detail.en)), so nothing is sent to \(userId). The IT operator can renew it with 'ratsbote-relay renew'.",
+                de: "Das Zertifikat von \(userId) ist derzeit nicht gültig (\(detail.de)), daher wird nichts an \(userId) gesendet. Der IT-Betrieb kann es mit 'ratsbote-relay renew' erneuern.")
+        case .revoked:
+            return Localized(
+                en: "The organisation has revoked the certificate of \(userId) (\(detail.en)); nothing is sent to \(userId).",
+                de: "Die Organisation hat das Zertifikat von \(userId) gesperrt (\(detail.de)); an \(userId) wird nichts gesendet.")
+        default:
+            return Localized(
+                en: "The relay lists keys for \(userId) that the organisation did not certify (\(detail.en)). Nothing was sent. This can mean someone tries to read along: tell the IT operator and compare the safety number with \(userId) in person.",
+                de: "Das Relay nennt für \(userId) Schlüssel, die die Organisation nicht bestätigt hat (\(detail.de)). Es wurde nichts gesendet. Das kann bedeuten, dass jemand mitlesen will: den IT-Betrieb informieren und die Sicherheitsnummer mit \(userId) persönlich vergleichen.")
+        }
+    }
+
+    /// Describes a failed certificate check in both languages.
+    static func certificateReason(_ reason: CertificateError) -> (en: String, de: String) {
+        func date(_ seconds: UInt64) -> String {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withFullDate]
+            return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        }
+        switch reason {
+        case .rootMismatch(let expected, let actual):
+            return ("root key fingerprint \(actual.prefix(16)) instead of \(expected.prefix(16))", "Wurzel-Fingerabdruck \(actual.prefix(16)) statt \(expected.prefix(16))")
+        case .invalidSignature(let structure):
+            return ("invalid signature on \(structure)", "ungültige Signatur auf \(structure)")
+        case .unknownIssuer(let structure):
+            return ("\(structure) signed by an unknown issuing key", "\(structure) von unbekanntem Ausstellerschlüssel signiert")
+        case .notYetValid(_, let validFrom, _):
+            return ("valid only from \(date(validFrom))", "erst ab \(date(validFrom)) gültig")
+        case .expired(_, let validUntil, _):
+            return ("expired on \(date(validUntil))", "abgelaufen am \(date(validUntil))")
+        case .revoked(let serial):
+            return ("certificate \(serial) revoked", "Zertifikat \(serial) gesperrt")
+        case .fieldMismatch(let field):
+            return ("\(field) differs from the certificate", "\(field) weicht vom Zertifikat ab")
+        case .malformed(let detail):
+            return ("certificate unreadable: \(detail)", "Zertifikat unlesbar: \(detail)")
         }
     }
 

@@ -202,7 +202,14 @@ struct CLI {
     }
 
     func directory() throws {
-        let entries = try openAccount().directory(arguments.positionals.first ?? "")
+        let account = try openAccount()
+        let query = arguments.positionals.first ?? ""
+        let entries = try account.directory(query)
+        // Groups come from the trust material that the directory lookup just refreshed.
+        let needle = query.lowercased()
+        let groups = try account.groups().filter {
+            needle.isEmpty || $0.groupId.contains(needle) || $0.name.lowercased().contains(needle)
+        }
         if json {
             printJSON(entries.map { entry in
                 [
@@ -212,11 +219,14 @@ struct CLI {
             })
             return
         }
-        guard !entries.isEmpty else { return say(Text.directoryEmpty) }
+        guard !entries.isEmpty || !groups.isEmpty else { return say(Text.directoryEmpty) }
         for entry in entries {
             // Pad to the longest id and never shorten one, so that every id can be copied as shown.
             let width = entries.map(\.userId.count).max() ?? 0
             print("\(entry.userId.padding(toLength: width, withPad: " ", startingAt: 0))  \(entry.displayName) · \(entry.role) · \(entry.unit)")
+        }
+        for group in groups {
+            say(Text.groupLine(group))
         }
     }
 
