@@ -28,16 +28,13 @@ fuzz-smoke: fuzz-build
 fuzz-corpus:
 	python3 Fuzz/make-corpus.py
 
-# Separate scratch paths keep the sanitized builds apart from the normal one. The end-to-end
-# tests find the CLIs beside the test bundle, so they run the sanitized binaries of this build.
-# SWIFT_BACKTRACE=enable=no: the Swift backtracer and the sanitizers both hook crashes.
+# Fuzz/sanitize.sh builds in .build/asan or .build/tsan, apart from the normal build, and fails
+# on any sanitizer report, including reports from the CLIs that the end-to-end tests start (they
+# find the sanitized binaries beside the test bundle).
 sanitize: sanitize-address sanitize-thread
 
-# LeakSanitizer runs with ASan; Fuzz/lsan-suppressions.txt lists the toolchain and test-harness
-# leaks it ignores. The CLIs that the end-to-end tests start inherit the same settings.
 sanitize-address:
-	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan-suppressions.txt \
-		$(SWIFT) test --sanitize=address --scratch-path .build/asan
+	Fuzz/sanitize.sh address
 
 sanitize-thread:
-	SWIFT_BACKTRACE=enable=no $(SWIFT) test --sanitize=thread --scratch-path .build/tsan
+	Fuzz/sanitize.sh thread

@@ -9,7 +9,7 @@ private func LLVMFuzzerRunDriver(
 /// Runs libFuzzer with the process arguments and `target` as the function under test.
 ///
 /// SwiftPM links every executable target on Linux with `main` bound to `<module>_main`, so
-/// libFuzzer's own `main` is never used; each target defines that symbol and calls this.
+/// libFuzzer's own `main` is never used. Each target defines that symbol and calls this function.
 public func runFuzzer(
     argc: CInt, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
     target: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt

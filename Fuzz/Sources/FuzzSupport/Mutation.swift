@@ -7,7 +7,7 @@ public enum Mutation: Equatable, CustomStringConvertible {
     case none
     /// XOR the byte at `index` (modulo the length) with a nonzero mask.
     case flip(index: Int, mask: UInt8)
-    /// Keep only the first `length` bytes, fewer than there are.
+    /// Keep only the first `length` bytes, with `length` taken modulo the count, so at least one byte goes.
     case truncate(length: Int)
     /// Add one byte at the end.
     case append(UInt8)
@@ -25,8 +25,8 @@ public enum Mutation: Equatable, CustomStringConvertible {
         }
     }
 
-    /// Applies the mutation; returns whether `bytes` changed (a flip or truncation of an empty
-    /// array, or a truncation to a length at or above the count, changes nothing).
+    /// Applies the mutation and returns whether `bytes` changed. Only a flip or a truncation of an
+    /// empty array leaves it unchanged.
     @discardableResult
     public func apply(to bytes: inout [UInt8]) -> Bool {
         switch self {
