@@ -87,7 +87,7 @@ let package = Package(
             // The Python peer for the interoperability tests is run by path, not built.
             exclude: ["Interop"]
         ),
-        .testTarget(name: "RatsboteSessionTests", dependencies: ["RatsboteSession", "RatsboteTestSupport"]),
+        .testTarget(name: "RatsboteSessionTests", dependencies: ["RatsboteSession", "RatsboteCrypto", "RatsboteTestSupport"]),
         .testTarget(name: "RatsboteSupportTests", dependencies: ["RatsboteSupport", "RatsboteTestSupport"]),
         .testTarget(name: "RatsboteStorageTests", dependencies: ["RatsboteStorage", "RatsboteTestSupport"]),
         .testTarget(
