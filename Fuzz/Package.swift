@@ -12,6 +12,7 @@ import PackageDescription
 /// The fuzz targets: the executable name, the file in Sources/<name>/, and its dependencies.
 let targets: [(name: String, dependencies: [String])] = [
     ("fuzz-relay-frame", ["RatsboteWire"]),
+    ("fuzz-certificates", ["RatsboteWire"]),
     ("fuzz-client-hello", ["RatsboteWire"]),
     ("fuzz-invite-code", ["RatsboteWire"]),
     ("fuzz-invite-text", ["RatsboteWire"]),

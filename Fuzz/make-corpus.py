@@ -69,7 +69,19 @@ def frame_stream(frames):
     return b"".join(struct.pack(">I", len(f)) + f for f in frames)
 
 
+def certificate_seeds():
+    """fuzz-certificates: a selector byte (0 issuer, 1 participant, 2 revocation list, 3 group,
+    4 trust material) followed by a structure from protocol/vectors/certificates.json."""
+    kinds = {"IssuerCertificate": 0, "ParticipantCertificate": 1, "RevocationList": 2, "GroupDefinition": 3, "TrustMaterial": 4}
+    vectors = json.loads((ROOT / "protocol" / "vectors" / "certificates.json").read_text())["vectors"]
+    for vector in vectors:
+        structure = vector.get("structure")
+        if structure in kinds and "hex" in vector:
+            write("fuzz-certificates", vector["name"], bytes([kinds[structure]]) + bytes.fromhex(vector["hex"]))
+
+
 def main():
+    certificate_seeds()
     vectors = json.loads((ROOT / "protocol" / "vectors" / "wire.json").read_text())["vectors"]
     by_structure = {}
     for vector in vectors:
