@@ -106,6 +106,7 @@ public final class Account {
         guard passphrase.count >= KeyStore.minimumPassphraseBytes else {
             throw ClientError.passphraseTooShort(minimum: KeyStore.minimumPassphraseBytes)
         }
+        let createdFolder = !FileManager.default.fileExists(atPath: home.folder)
         do {
             try FileManager.default.createDirectory(atPath: home.folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
@@ -141,7 +142,8 @@ public final class Account {
             return account
         } catch {
             try? FileManager.default.removeItem(atPath: home.keyStorePath)
-            try? FileManager.default.removeItem(atPath: home.databasePath)
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: home.databasePath + suffix) }
+            if createdFolder { try? FileManager.default.removeItem(atPath: home.folder) }
             throw error
         }
     }

@@ -36,6 +36,11 @@ extension Account {
     /// - Returns: the paths written.
     public func saveAttachments(of id: String, to folder: String, force: Bool = false) throws -> [String] {
         let message = try message(id)
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ClientError.writeFailed(path: folder, reason: (error as NSError).localizedDescription)
+        }
         var written: [String] = []
         var used = Set<String>()
         for (index, attachment) in message.content.attachments.enumerated() {
@@ -44,11 +49,8 @@ extension Account {
             used.insert(name)
             let path = (folder as NSString).appendingPathComponent(name)
             if !force && FileManager.default.fileExists(atPath: path) { throw ClientError.fileExists(path: path) }
-            do {
-                try Data(attachment.data).write(to: URL(fileURLWithPath: path), options: .atomic)
-            } catch {
-                throw ClientError.writeFailed(path: path, reason: (error as NSError).localizedDescription)
-            }
+            // Non-public papers are readable by the owner only (0600), whatever the umask says.
+            try AtomicFile.write(attachment.data, to: path)
             written.append(path)
         }
         return written

@@ -64,6 +64,10 @@ final class RelayConnection {
             case .response(let responseId, let response) where responseId == id:
                 if case .failure(let failure) = response { throw ClientError.relay(failure) }
                 return response
+            case .response(0, .failure(let failure)):
+                // Request id 0 answers no request: the relay rejects the connection itself, for
+                // example because this device was revoked.
+                throw ClientError.relay(failure)
             case .response(let responseId, _):
                 throw ClientError.protocolViolation("response for request \(responseId), expected \(id)")
             case .push(let push):

@@ -3,15 +3,18 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// Readiness a handler asks for or receives.
+/// Readiness a handler requests or receives.
 public struct IOEvents: OptionSet, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     public static let readable = IOEvents(rawValue: EPOLLIN.rawValue)
     public static let writable = IOEvents(rawValue: EPOLLOUT.rawValue)
-    /// The peer hung up or the socket has an error; reported even when not requested.
-    public static let hangup = IOEvents(rawValue: EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue)
+    /// The peer closed its sending side; reported only while `readable` is requested.
+    public static let readHangup = IOEvents(rawValue: EPOLLRDHUP.rawValue)
+    /// The connection is gone in both directions or has an error; epoll reports it even when
+    /// nothing is requested, so a handler must close on it or the loop spins.
+    public static let failed = IOEvents(rawValue: EPOLLHUP.rawValue | EPOLLERR.rawValue)
 }
 
 /// A single-threaded epoll loop: file descriptor handlers, tasks posted from other threads, and
@@ -20,8 +23,8 @@ public struct IOEvents: OptionSet, Sendable {
 /// Everything registered with the loop runs on the loop's thread, so connection state needs no
 /// locks. Only ``execute(_:)`` and ``stop()`` may be called from other threads.
 public final class EventLoop: @unchecked Sendable {
-    // @unchecked: `handlers`, `timers` and `running` are touched only on the loop thread; the
-    // cross-thread task queue sits behind a Mutex and the wake-up eventfd is thread-safe.
+    // @unchecked: `handlers` and `timers` are touched only on the loop thread. The cross-thread
+    // task queue is behind a Mutex, the stop flag is atomic, and writing the eventfd is thread-safe.
     private let epoll: Int32
     private let wakeDescriptor: Int32
     private var handlers: [Int32: (IOEvents) -> Void] = [:]
@@ -59,7 +62,7 @@ public final class EventLoop: @unchecked Sendable {
     /// - Throws: ``NetError/systemCall(_:errno:)`` from `epoll_ctl`.
     public func register(_ descriptor: Int32, for events: IOEvents, handler: @escaping (IOEvents) -> Void) throws {
         var event = epoll_event()
-        event.events = events.rawValue | EPOLLRDHUP.rawValue
+        event.events = Self.interest(events)
         event.data.fd = descriptor
         guard epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) == 0 else {
             throw NetError.systemCall("epoll_ctl(ADD)", errno: errno)
@@ -70,9 +73,15 @@ public final class EventLoop: @unchecked Sendable {
     /// Changes the readiness that `descriptor` is watched for.
     public func modify(_ descriptor: Int32, for events: IOEvents) {
         var event = epoll_event()
-        event.events = events.rawValue | EPOLLRDHUP.rawValue
+        event.events = Self.interest(events)
         event.data.fd = descriptor
         _ = epoll_ctl(epoll, EPOLL_CTL_MOD, descriptor, &event)
+    }
+
+    /// The epoll mask for `events`: a half-close is watched only together with reading,
+    /// because a level-triggered EPOLLRDHUP would otherwise fire without end while reading is paused.
+    private static func interest(_ events: IOEvents) -> UInt32 {
+        events.contains(.readable) ? events.rawValue | EPOLLRDHUP.rawValue : events.rawValue
     }
 
     /// Stops watching `descriptor`; the caller still owns and closes it.

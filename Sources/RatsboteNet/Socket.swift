@@ -21,11 +21,12 @@ public enum NetError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// An IPv4 socket address in `HOST:PORT` form.
+/// A numeric socket address: `IPv4:PORT`, `[IPv6]:PORT` or `localhost:PORT`.
 ///
-/// - Note: only IPv4 literals and `localhost` are accepted; IPv6 listeners are not implemented yet.
+/// Host names other than `localhost` are not resolved, because a listener needs one address
+/// and DNS at start-up would make the relay depend on a resolver.
 public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
-    /// Dotted-quad IPv4 address.
+    /// The numeric address: dotted-quad IPv4, or IPv6 without brackets.
     public var host: String
     public var port: UInt16
 
@@ -34,7 +35,10 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `HOST:PORT`; `localhost` means 127.0.0.1.
+    /// Whether ``host`` is an IPv6 address.
+    public var isIPv6: Bool { host.contains(":") }
+
+    /// Parses `HOST:PORT`; `localhost` means 127.0.0.1 and IPv6 addresses are written in brackets.
     ///
     /// - Throws: ``NetError/invalidAddress(_:reason:)`` naming the part that is wrong.
     public init(parsing text: String) throws {
@@ -47,17 +51,39 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
             throw NetError.invalidAddress(text, reason: "the port \"\(portText)\" is not a number from 0 to 65535")
         }
         if host == "localhost" { host = "127.0.0.1" }
-        var probe = in_addr()
-        guard inet_pton(AF_INET, host, &probe) == 1 else {
-            throw NetError.invalidAddress(text, reason: "\"\(host)\" is not an IPv4 address")
+
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+            var probe = in6_addr()
+            guard inet_pton(AF_INET6, host, &probe) == 1 else {
+                throw NetError.invalidAddress(text, reason: "\"\(host)\" is not an IPv6 address")
+            }
+        } else {
+            var probe = in_addr()
+            guard inet_pton(AF_INET, host, &probe) == 1 else {
+                let hint = host.contains(":") ? "; write IPv6 addresses in brackets, such as [::1]:7443" : ""
+                throw NetError.invalidAddress(text, reason: "\"\(host)\" is not an IPv4 address\(hint)")
+            }
         }
         self.host = host
         self.port = port
     }
 
-    public var description: String { "\(host):\(port)" }
+    public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// The address family for `socket()`.
+    var family: Int32 { isIPv6 ? AF_INET6 : AF_INET }
 
     func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+        if isIPv6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            _ = inet_pton(AF_INET6, host, &address.sin6_addr)
+            return withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -67,12 +93,26 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    init(_ address: sockaddr_in) {
-        var copy = address.sin_addr
-        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        _ = inet_ntop(AF_INET, &copy, &buffer, socklen_t(buffer.count))
-        self.host = String(cString: buffer)
-        self.port = UInt16(bigEndian: address.sin_port)
+    /// Reads an IPv4 or IPv6 address that the kernel filled in; `nil` for other families.
+    init?(_ storage: sockaddr_storage) {
+        var copy = storage
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            let address = withUnsafePointer(to: &copy) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee } }
+            var raw = address.sin_addr
+            _ = inet_ntop(AF_INET, &raw, &buffer, socklen_t(buffer.count))
+            port = UInt16(bigEndian: address.sin_port)
+        case AF_INET6:
+            let address = withUnsafePointer(to: &copy) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee } }
+            var raw = address.sin6_addr
+            _ = inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
+            port = UInt16(bigEndian: address.sin6_port)
+        default:
+            return nil
+        }
+        let length = buffer.firstIndex(of: 0) ?? buffer.count
+        host = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
@@ -164,12 +204,16 @@ public final class TCPListener: @unchecked Sendable {
     /// Binds and listens on `address`.
     ///
     /// - Throws: ``NetError/systemCall(_:errno:)`` for socket, bind or listen failures
-    ///   (for example EADDRINUSE when another process holds the port).
+    ///   (for example EADDRINUSE when another process has bound the port).
     public init(address: SocketAddress, backlog: Int32 = 1024) throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw NetError.systemCall("socket", errno: errno) }
         var one: Int32 = 1
         _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if address.isIPv6 {
+            // An IPv6 listener serves IPv6 only, so [::] and 0.0.0.0 can be bound side by side.
+            _ = setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
 
         let bound = address.withSockaddr { bind(descriptor, $0, $1) }
         guard bound == 0 else {
@@ -189,21 +233,21 @@ public final class TCPListener: @unchecked Sendable {
             throw error
         }
 
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var actual = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &actual) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
         self.descriptor = descriptor
-        self.boundAddress = SocketAddress(actual)
+        self.boundAddress = SocketAddress(actual) ?? address
     }
 
     /// Accepts one pending connection, already non-blocking; `nil` when none waits.
     ///
     /// - Throws: ``NetError/systemCall(_:errno:)`` for errors other than EAGAIN, such as EMFILE.
     public func accept() throws -> (descriptor: Int32, peer: SocketAddress)? {
-        var peer = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var peer = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         while true {
             let client = withUnsafeMutablePointer(to: &peer) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(descriptor, $0, &length) }
@@ -211,7 +255,7 @@ public final class TCPListener: @unchecked Sendable {
             if client >= 0 {
                 try? Socket.configureNonBlocking(client)
                 Socket.setNoDelay(client)
-                return (client, SocketAddress(peer))
+                return (client, SocketAddress(peer) ?? boundAddress)
             }
             switch errno {
             case EINTR, ECONNABORTED: continue

@@ -166,7 +166,8 @@ public struct NoiseStreamDecoder: Sendable {
             compact(&plain, start: &plainStart)
             let payloadLength = range.count - NoiseCipherState.tagLength
             let oldCount = plain.count
-            plain.append(contentsOf: repeatElement(0, count: payloadLength))
+            // A zero-filled array appends with one memset; repeatElement went element by element.
+            plain.append(contentsOf: [UInt8](repeating: 0, count: payloadLength))
             do {
                 let message = input
                 _ = try message.withUnsafeBytes { inputBytes in

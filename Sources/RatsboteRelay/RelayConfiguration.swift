@@ -63,7 +63,7 @@ public struct RelayConfiguration: Codable, Sendable, Equatable {
     public var envelopeTimeToLiveSeconds: Int = 30 * 86400
     /// Seconds between expiry sweeps while serving.
     public var sweepIntervalSeconds: Double = 60
-    /// One-time prekeys below which the owner is told to refill.
+    /// One-time prekeys below which the owner receives a `prekeysLow` push.
     public var prekeysLowThreshold: Int = 10
     public var limits: RelayLimits = RelayLimits()
     /// Limits on document blobs.

@@ -94,8 +94,13 @@ final class RelayConnection: @unchecked Sendable {
     // MARK: - Readiness
 
     func handle(_ events: IOEvents) {
+        if !events.isDisjoint(with: .failed) && !events.contains(.readable) {
+            // Nothing left to read and the socket is dead; closing stops the level-triggered event.
+            close(reason: "peer hung up")
+            return
+        }
         if events.contains(.writable) { flush() }
-        if events.contains(.readable) || !events.isDisjoint(with: .hangup) { readAvailable() }
+        if events.contains(.readable) || events.contains(.readHangup) { readAvailable() }
     }
 
     private func readAvailable() {
@@ -429,7 +434,7 @@ final class RelayConnection: @unchecked Sendable {
     }
 
     private func pageArrived(_ envelopes: [StoredEnvelope]) {
-        guard case .fetching = delivery else { return }
+        guard case .fetching = delivery, !isClosed else { return }
         for envelope in envelopes where envelope.id > lastPushedId {
             push(.envelope(id: envelope.id, receivedAt: envelope.receivedAt, sealed: envelope.sealed))
             lastPushedId = envelope.id
@@ -480,6 +485,11 @@ final class RelayConnection: @unchecked Sendable {
     // MARK: - Output
 
     private var pendingOutput: Int { output.count - outputStart }
+
+    private var isClosed: Bool {
+        if case .closed = phase { return true }
+        return false
+    }
 
     func push(_ push: RelayPush) {
         send(.push(push))
@@ -622,6 +632,8 @@ final class RelayConnection: @unchecked Sendable {
     func close(reason: String) {
         if case .closed = phase { return }
         phase = .closed
+        // Stops page fetches that completions of pending storage jobs would otherwise start.
+        delivery = .off
         server.connectionClosed(self, reason: reason)
         Socket.close(descriptor)
     }

@@ -33,6 +33,11 @@ public struct RelayDataFolder: Sendable {
     ///   existing relay key is never overwritten.
     public static func create(at path: String, organisation: String, publicAddress: String) throws -> RelayDataFolder {
         guard !FileManager.default.fileExists(atPath: path) else { throw RelayError.dataFolderExists(path: path) }
+        // Parents are created like `mkdir -p`; only the data folder itself must be new and private.
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty {
+            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
         guard mkdir(path, 0o700) == 0 else { throw RelayError.fileFailed(path: path, operation: "mkdir", errno: errno) }
         let folder = RelayDataFolder(newPath: path)
 
@@ -70,20 +75,39 @@ public struct RelayDataFolder: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
             try encoder.encode(configuration).write(to: URL(fileURLWithPath: configurationPath), options: .atomic)
+            // Like the keys, the configuration is for the operator only.
+            chmod(configurationPath, 0o600)
         } catch {
             throw RelayError.fileFailed(path: configurationPath, operation: "write", errno: errno)
         }
     }
 
+    /// Takes an exclusive lock on `relay.lock`, held until the process exits.
+    ///
+    /// Two relays on one folder would each push only the envelopes they stored themselves, so
+    /// `serve` refuses to start while another holds the lock.
+    ///
+    /// - Throws: ``RelayError/alreadyServing(path:)`` when the lock is held.
+    public func lockForServing() throws {
+        let lockPath = path + "/relay.lock"
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw RelayError.fileFailed(path: lockPath, operation: "open", errno: errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw RelayError.alreadyServing(path: path)
+        }
+        // The descriptor stays open on purpose: the kernel releases the lock when the process ends.
+    }
+
     // MARK: - Keys
 
-    /// The relay's Noise static key.
+    /// Reads the relay's Noise static key.
     public func loadRelayKey() throws -> X25519PrivateKey {
         let secret = try Self.readSecret(relayKeyPath, count: X25519PrivateKey.byteCount)
         return try X25519PrivateKey(secret: secret)
     }
 
-    /// The organisation root signing key.
+    /// Reads the organisation root signing key.
     ///
     /// - Note: it sits next to the relay key only until the root key moves to an offline machine.
     public func loadRootKey() throws -> Ed25519SigningKey {
@@ -120,6 +144,28 @@ public struct RelayDataFolder: Sendable {
                 throw RelayError.invalidValue(field: field, value: value, reason: "1 to \(WireLimits.displayText) bytes")
             }
         }
+        var userId = ""
+        let invite = try makeInvite(validFor: seconds, clock: clock) { store, tokenHash, expiresAt, now in
+            userId = try store.createUser(
+                displayName: displayName, role: role, unit: unit, inviteTokenHash: tokenHash, inviteExpiresAt: expiresAt, now: now)
+        }
+        return (userId, invite)
+    }
+
+    /// Creates a single-use invite that enrolls another device of an existing user.
+    ///
+    /// - Throws: ``RelayError/userNotFound(_:)``, ``RelayError/userRevoked(_:)``.
+    public func createDeviceInvite(userId: String, validFor seconds: Int, clock: RelayClock) throws -> InviteCode {
+        try makeInvite(validFor: seconds, clock: clock) { store, tokenHash, expiresAt, _ in
+            try store.addInvite(userId: userId, inviteTokenHash: tokenHash, inviteExpiresAt: expiresAt)
+        }
+    }
+
+    /// Draws a token, lets `record` store its hash, and builds the invite code around it.
+    private func makeInvite(
+        validFor seconds: Int, clock: RelayClock,
+        record: (SQLiteRelayStore, _ tokenHash: [UInt8], _ expiresAt: Int64, _ now: Int64) throws -> Void
+    ) throws -> InviteCode {
         let configuration = try loadConfiguration()
         let address = try parsePublicAddress(configuration.publicAddress)
         let relayKey = try loadRelayKey()
@@ -129,25 +175,24 @@ public struct RelayDataFolder: Sendable {
         let now = clock.now()
         let expiresAt = now + Int64(seconds)
         let store = try openStore()
-        let userId: String
         do {
-            userId = try store.createUser(
-                displayName: displayName, role: role, unit: unit, inviteTokenHash: try BLAKE2b.hash(token),
-                inviteExpiresAt: expiresAt, now: now)
+            try record(store, try BLAKE2b.hash(token), expiresAt, now)
         } catch let error as StorageError {
             throw RelayError.storage(error)
         }
-        let invite = InviteCode(
+        return InviteCode(
             host: address.host, port: address.port, relayKey: relayKey.publicKey.rawRepresentation, rootFingerprint: fingerprint,
             token: token, expiresAt: UInt64(max(0, expiresAt)))
-        return (userId, invite)
     }
 
     private func parsePublicAddress(_ text: String) throws -> (host: String, port: UInt16) {
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port != 0 else {
             throw RelayError.invalidConfiguration(path: configurationPath, reason: "publicAddress \"\(text)\" is not HOST:PORT")
         }
-        return (String(text[..<colon]), port)
+        // Invite codes carry the bare host; brackets only separate an IPv6 address from the port.
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
     }
 
     // MARK: - Secret files

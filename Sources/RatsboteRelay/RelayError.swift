@@ -11,14 +11,20 @@ public enum RelayError: Error, Equatable, Sendable {
     case fileFailed(path: String, operation: String, errno: Int32)
     /// A key file has the wrong size.
     case invalidKeyFile(path: String, expected: Int, actual: Int)
-    /// `relay.json` does not parse or holds an invalid value.
+    /// `relay.json` does not parse or contains an invalid value.
     case invalidConfiguration(path: String, reason: String)
     /// A value given on the command line is invalid.
     case invalidValue(field: String, value: String, reason: String)
     /// No user with this id.
     case userNotFound(String)
+    /// No device at this address, or it is already revoked.
+    case deviceNotFound(String)
+    /// The user was revoked, so it gets no new invites.
+    case userRevoked(String)
     /// SQLite failed.
     case storage(StorageError)
+    /// Another `serve` process holds the data folder's lock.
+    case alreadyServing(path: String)
     /// The listener could not be opened.
     case listenFailed(address: String, reason: String)
 }

@@ -68,6 +68,13 @@ public final class RelayServer: @unchecked Sendable {
     /// Serves until ``shutdown()``; `onListening` is called once the listener accepts.
     public func run(onListening: (SocketAddress) -> Void) throws {
         let fileLimit = Socket.raiseOpenFileLimit()
+        let connectionLimit = configuration.limits.maximumConnections
+        if fileLimit < UInt64(connectionLimit + 64) {
+            // Accepting then fails with EMFILE before the configured limit is reached.
+            logger.warning(
+                "open file limit is below the connection limit",
+                ["openFileLimit": .public(String(fileLimit)), "maximumConnections": .public(String(connectionLimit))])
+        }
         storage.start()
         if clock.offsetSeconds != 0 {
             logger.warning("clock offset in effect (test use only)", ["offsetSeconds": .public(String(clock.offsetSeconds))])

@@ -92,6 +92,8 @@ public struct UserRecord: Codable, Sendable, Equatable {
     public var revokedAt: Int64?
     /// Enrolled devices that are not revoked.
     public var activeDevices: Int
+    /// Their device ids, for `revoke USER.DEVICE`.
+    public var deviceIds: [UInt32]
     /// Unused invites that have not expired.
     public var pendingInvites: Int
 }
@@ -136,6 +138,8 @@ public protocol RelayStore: AnyObject {
     ///
     /// - Returns: the new user id.
     func createUser(displayName: String, role: String, unit: String, inviteTokenHash: [UInt8], inviteExpiresAt: Int64, now: Int64) throws -> String
+    /// Adds an invite for another device of an existing, active user.
+    func addInvite(userId: String, inviteTokenHash: [UInt8], inviteExpiresAt: Int64) throws
     /// Returns the device enrolled with this Noise static key, or `nil`.
     func device(transportKey: [UInt8]) throws -> DeviceRecord?
     /// Registers a device and consumes the invite in the same transaction.
@@ -166,6 +170,8 @@ public protocol RelayStore: AnyObject {
     ///
     /// - Returns: the number of devices revoked.
     func revoke(userId: String, now: Int64) throws -> Int
+    /// Marks one device revoked and deletes its mailbox and prekeys; the user and its other devices stay.
+    func revokeDevice(_ address: DeviceAddress, now: Int64) throws
     /// Returns counts and per-mailbox depths.
     func statistics() throws -> RelayStatistics
 }

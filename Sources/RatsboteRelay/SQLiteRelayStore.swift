@@ -143,6 +143,17 @@ public final class SQLiteRelayStore: RelayStore {
         }
     }
 
+    public func addInvite(userId: String, inviteTokenHash: [UInt8], inviteExpiresAt: Int64) throws {
+        try transaction {
+            let users = try run("SELECT revoked_at FROM users WHERE id = ?", [.text(userId)])
+            guard let user = users.first else { throw RelayError.userNotFound(userId) }
+            guard user[0] == .null else { throw RelayError.userRevoked(userId) }
+            try run(
+                "INSERT INTO invites (token_hash, user_id, expires_at) VALUES (?, ?, ?)",
+                [.blob(inviteTokenHash), .text(userId), .integer(inviteExpiresAt)])
+        }
+    }
+
     public func device(transportKey: [UInt8]) throws -> DeviceRecord? {
         let rows = try run(
             "SELECT row_id, user_id, device_id, revoked_at FROM devices WHERE transport_key = ?", [.blob(transportKey)])
@@ -456,10 +467,14 @@ public final class SQLiteRelayStore: RelayStore {
                 (SELECT count(*) FROM invites i WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > ?)
             FROM users u ORDER BY u.rowid
             """, [.integer(Int64(Date().timeIntervalSince1970))])
-        return rows.map { row in
-            UserRecord(
-                id: row[0].string ?? "", displayName: row[1].string ?? "", role: row[2].string ?? "", unit: row[3].string ?? "",
-                createdAt: row[4].int64 ?? 0, revokedAt: row[5].int64, activeDevices: Int(row[6].int64 ?? 0),
+        return try rows.map { row in
+            let id = row[0].string ?? ""
+            let deviceIds = try run(
+                "SELECT device_id FROM devices WHERE user_id = ? AND revoked_at IS NULL ORDER BY device_id", [.text(id)]
+            ).compactMap { $0[0].int64.map { UInt32(clamping: $0) } }
+            return UserRecord(
+                id: id, displayName: row[1].string ?? "", role: row[2].string ?? "", unit: row[3].string ?? "",
+                createdAt: row[4].int64 ?? 0, revokedAt: row[5].int64, activeDevices: Int(row[6].int64 ?? 0), deviceIds: deviceIds,
                 pendingInvites: Int(row[7].int64 ?? 0))
         }
     }
@@ -483,6 +498,21 @@ public final class SQLiteRelayStore: RelayStore {
             try run("UPDATE users SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", [.integer(now), .text(userId)])
             try run("UPDATE invites SET used_at = coalesce(used_at, ?) WHERE user_id = ?", [.integer(now), .text(userId)])
             return devices.count
+        }
+    }
+
+    public func revokeDevice(_ address: DeviceAddress, now: Int64) throws {
+        try transaction {
+            let rows = try run(
+                "SELECT row_id FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL",
+                [.text(address.userId), .integer(Int64(address.deviceId))])
+            guard let row = rows.first?[0].int64 else { throw RelayError.deviceNotFound(address.description) }
+            try run("DELETE FROM envelopes WHERE device_row = ?", [.integer(row)])
+            try run("DELETE FROM one_time_prekeys WHERE device_row = ?", [.integer(row)])
+            try run("DELETE FROM signed_prekeys WHERE device_row = ?", [.integer(row)])
+            try run(
+                "UPDATE devices SET revoked_at = ?, envelope_count = 0, envelope_bytes = 0 WHERE row_id = ?",
+                [.integer(now), .integer(row)])
         }
     }
 

@@ -83,9 +83,13 @@ final class StorageQueue: @unchecked Sendable {
             completions.reserveCapacity(batch.count)
             var committed = true
             do {
+                let started = EventLoop.now()
                 try store.transaction {
                     for job in batch { completions.append(job(store)) }
                 }
+                logger.debug(
+                    "storage batch committed",
+                    ["jobs": .public(String(batch.count)), "milliseconds": .public(String(Int((EventLoop.now() - started) * 1000)))])
             } catch {
                 committed = false
                 logger.error("storage commit failed", ["error": .public("\(error)"), "jobs": .public(String(batch.count))])

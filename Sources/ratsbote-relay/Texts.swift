@@ -1,3 +1,4 @@
+import Foundation
 import RatsboteRelay
 import RatsboteStorage
 import RatsboteSupport
@@ -72,8 +73,9 @@ enum Texts {
             Logs go to standard error as key=value lines.
 
               --data DIR            the data folder created by init
-              --listen HOST:PORT    where to listen (default: the configured address; port 0
-                                    picks a free port, printed as "listening address=...")
+              --listen HOST:PORT    where to listen (default: the configured address; an IPv6
+                                    address goes in brackets, such as [::]:7443; port 0 picks a
+                                    free port, printed as "listening address=...")
 
             Example: ratsbote-relay serve --data /var/lib/ratsbote --listen 0.0.0.0:7443
             """,
@@ -85,7 +87,8 @@ enum Texts {
 
               --data ORDNER         der mit init angelegte Datenordner
               --listen HOST:PORT    Adresse zum Lauschen (Standard: die konfigurierte Adresse;
-                                    Port 0 wählt einen freien Port, ausgegeben als "listening address=...")
+                                    IPv6-Adressen in eckigen Klammern, z. B. [::]:7443; Port 0
+                                    wählt einen freien Port, ausgegeben als "listening address=...")
 
             Beispiel: ratsbote-relay serve --data /var/lib/ratsbote --listen 0.0.0.0:7443
             """)
@@ -93,29 +96,35 @@ enum Texts {
     static let inviteHelp = Localized(
         en: """
             Usage: ratsbote-relay invite --data DIR --name NAME --role ROLE --unit UNIT [--expires DURATION]
+                   ratsbote-relay invite --data DIR --user USER [--expires DURATION]
 
             Creates a participant and prints their user id and a one-time invite code (last
-            line). The code enrolls one device and expires after DURATION.
+            line). The code enrolls one device and expires after DURATION. With --user, the
+            code enrolls another device of an existing participant.
 
               --data DIR            the data folder
               --name NAME           the participant's display name
               --role ROLE           their role, e.g. "Ratsmitglied"
               --unit UNIT           their organisational unit, e.g. "Fraktion A"
+              --user USER           an existing participant's user id, for another device
               --expires DURATION    validity such as 7d, 12h, 30m or seconds (default: 7d)
 
             Example: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
             """,
         de: """
             Aufruf: ratsbote-relay invite --data ORDNER --name NAME --role ROLLE --unit EINHEIT [--expires DAUER]
+                    ratsbote-relay invite --data ORDNER --user BENUTZER [--expires DAUER]
 
             Legt einen Teilnehmer an und gibt seine Benutzerkennung und einen
             Einmal-Einladungscode aus (letzte Zeile). Der Code meldet ein Gerät an und verfällt
-            nach DAUER.
+            nach DAUER. Mit --user meldet der Code ein weiteres Gerät eines vorhandenen
+            Teilnehmers an.
 
               --data ORDNER         der Datenordner
               --name NAME           Anzeigename des Teilnehmers
               --role ROLLE          seine Rolle, z. B. "Ratsmitglied"
               --unit EINHEIT        seine Organisationseinheit, z. B. "Fraktion A"
+              --user BENUTZER       Benutzerkennung eines vorhandenen Teilnehmers, für ein weiteres Gerät
               --expires DAUER       Gültigkeit wie 7d, 12h, 30m oder Sekunden (Standard: 7d)
 
             Beispiel: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
@@ -139,18 +148,23 @@ enum Texts {
 
     static let revokeHelp = Localized(
         en: """
-            Usage: ratsbote-relay revoke --data DIR [--json] USER
+            Usage: ratsbote-relay revoke --data DIR [--json] USER|USER.DEVICE
 
             Revokes USER: their devices can no longer connect, their waiting envelopes and
-            prekeys are deleted and their unused invites become invalid.
+            prekeys are deleted and their unused invites become invalid. USER.DEVICE (for
+            example erika-muster.2) revokes one lost device and keeps the others. A connected
+            device is disconnected within the sweep interval (default 60 seconds).
 
             Example: ratsbote-relay revoke --data /var/lib/ratsbote erika-muster
             """,
         de: """
-            Aufruf: ratsbote-relay revoke --data ORDNER [--json] BENUTZER
+            Aufruf: ratsbote-relay revoke --data ORDNER [--json] BENUTZER|BENUTZER.GERÄT
 
             Sperrt BENUTZER: seine Geräte können sich nicht mehr verbinden, wartende Umschläge
             und Prekeys werden gelöscht und unbenutzte Einladungen werden ungültig.
+            BENUTZER.GERÄT (z. B. erika-muster.2) sperrt ein verlorenes Gerät und behält die
+            anderen. Ein verbundenes Gerät wird innerhalb des Prüfintervalls getrennt
+            (Standard 60 Sekunden).
 
             Beispiel: ratsbote-relay revoke --data /var/lib/ratsbote erika-muster
             """)
@@ -185,6 +199,16 @@ enum Texts {
         Localized(
             en: "User id: \(id)\nThe invite code is valid until \(expires) and enrolls one device:",
             de: "Benutzerkennung: \(id)\nDer Einladungscode gilt bis \(expires) und meldet ein Gerät an:")
+    }
+
+    static func deviceInviteCreated(_ id: String, expires: String) -> Localized {
+        Localized(
+            en: "The invite code enrolls another device of \(id) and is valid until \(expires):",
+            de: "Der Einladungscode meldet ein weiteres Gerät von \(id) an und gilt bis \(expires):")
+    }
+
+    static func deviceRevoked(_ address: String) -> Localized {
+        Localized(en: "Revoked the device \(address).", de: "Gerät \(address) gesperrt.")
     }
 
     static func revoked(_ id: String, devices: Int) -> Localized {
@@ -246,9 +270,10 @@ enum Texts {
                 en: "\(path) is missing; create the data folder with \"ratsbote-relay init --data DIR\"",
                 de: "\(path) fehlt; den Datenordner mit \"ratsbote-relay init --data ORDNER\" anlegen")
         case RelayError.fileFailed(let path, let operation, let code):
+            let reason = String(cString: strerror(code))
             return Localized(
-                en: "\(operation) \(path) failed (errno \(code)); check the path and its permissions",
-                de: "\(operation) \(path) fehlgeschlagen (errno \(code)); Pfad und Rechte prüfen")
+                en: "\(operation) \(path) failed: \(reason) (errno \(code)); check the path and its permissions",
+                de: "\(operation) \(path) fehlgeschlagen: \(reason) (errno \(code)); Pfad und Rechte prüfen")
         case RelayError.invalidKeyFile(let path, let expected, let actual):
             return Localized(
                 en: "\(path) has \(actual) bytes, expected \(expected); restore it from the backup",
@@ -262,8 +287,20 @@ enum Texts {
             return Localized(
                 en: "no user \"\(id)\"; list users with \"ratsbote-relay users\"",
                 de: "kein Benutzer \"\(id)\"; Benutzer mit \"ratsbote-relay users\" auflisten")
+        case RelayError.deviceNotFound(let address):
+            return Localized(
+                en: "no active device \"\(address)\"; list users and their devices with \"ratsbote-relay users\"",
+                de: "kein aktives Gerät \"\(address)\"; Benutzer und Geräte mit \"ratsbote-relay users\" auflisten")
+        case RelayError.userRevoked(let id):
+            return Localized(
+                en: "the user \"\(id)\" was revoked and gets no new invites; create a new participant instead",
+                de: "der Benutzer \"\(id)\" ist gesperrt und erhält keine Einladungen; stattdessen einen neuen Teilnehmer anlegen")
         case RelayError.storage(let storage):
             return Localized(en: "database error: \(storage)", de: "Datenbankfehler: \(storage)")
+        case RelayError.alreadyServing(let path):
+            return Localized(
+                en: "another ratsbote-relay process is serving \(path); stop it first",
+                de: "ein anderer ratsbote-relay-Prozess betreibt bereits \(path); diesen zuerst beenden")
         case RelayError.listenFailed(let address, let reason):
             return Localized(
                 en: "cannot listen on \(address): \(reason); choose another address with --listen",

@@ -89,13 +89,22 @@ let initCommand = Command(
 
 let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSpec("listen")], help: Texts.serveHelp) { arguments, _ in
     let folder = try RelayDataFolder(existing: try requireData(arguments))
+    try folder.lockForServing()
     let configuration = try folder.loadConfiguration()
-    let listenText = arguments.value("listen") ?? configuration.publicAddress
     let address: SocketAddress
-    do {
-        address = try SocketAddress(parsing: listenText)
-    } catch {
-        throw UsageError.invalidValue(option: "--listen", value: listenText, expected: "HOST:PORT with an IPv4 address")
+    if let listenText = arguments.value("listen") {
+        do {
+            address = try SocketAddress(parsing: listenText)
+        } catch {
+            throw UsageError.invalidValue(option: "--listen", value: listenText, expected: "HOST:PORT with a numeric IPv4 address, or [IPv6]:PORT")
+        }
+    } else if let configured = try? SocketAddress(parsing: configuration.publicAddress) {
+        address = configured
+    } else {
+        // The public address is a DNS name (what invites should carry): listen on every IPv4
+        // interface at its port.
+        let port = configuration.publicAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 7443
+        address = try SocketAddress(parsing: "0.0.0.0:\(port)")
     }
 
     // RATSBOTE_LOG_LEVEL (trace … critical) lowers or raises the threshold; unknown names mean info.
@@ -113,17 +122,29 @@ let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSp
 
 let inviteCommand = Command(
     name: "invite",
-    options: [OptionSpec("data"), OptionSpec("name"), OptionSpec("role"), OptionSpec("unit"), OptionSpec("expires")],
+    options: [OptionSpec("data"), OptionSpec("name"), OptionSpec("role"), OptionSpec("unit"), OptionSpec("expires"), OptionSpec("user")],
     help: Texts.inviteHelp
 ) { arguments, language in
     let data = try requireData(arguments)
-    guard let name = arguments.value("name") else { throw UsageError.missingValue(option: "--name") }
-    guard let role = arguments.value("role") else { throw UsageError.missingValue(option: "--role") }
-    guard let unit = arguments.value("unit") else { throw UsageError.missingValue(option: "--unit") }
     let expiresText = arguments.value("expires") ?? "7d"
     guard let seconds = parseDuration(expiresText), seconds > 0 else {
         throw UsageError.invalidValue(option: "--expires", value: expiresText, expected: "a duration such as 7d, 12h, 30m or 90s")
     }
+
+    // --user: another device for an existing participant; name, role and unit are theirs already.
+    if let userId = arguments.value("user") {
+        for option in ["name", "role", "unit"] where arguments.value(option) != nil {
+            throw UsageError.unexpectedArgument("--\(option)")
+        }
+        let invite = try RelayDataFolder(existing: data).createDeviceInvite(userId: userId, validFor: seconds, clock: RelayClock.fromEnvironment())
+        printOut(Texts.deviceInviteCreated(userId, expires: timestampText(Int64(invite.expiresAt))).text(language))
+        printOut(invite.text)
+        return
+    }
+
+    guard let name = arguments.value("name") else { throw UsageError.missingValue(option: "--name") }
+    guard let role = arguments.value("role") else { throw UsageError.missingValue(option: "--role") }
+    guard let unit = arguments.value("unit") else { throw UsageError.missingValue(option: "--unit") }
     let folder = try RelayDataFolder(existing: data)
 
     let (userId, invite) = try folder.createInvite(
@@ -148,7 +169,7 @@ let usersCommand = Command(name: "users", options: [OptionSpec("data"), OptionSp
     for user in users {
         let status = user.revokedAt == nil ? Texts.active : Texts.revokedStatus
         printOut(
-            "\(user.id)\t\(user.displayName)\t\(user.role)\t\(user.unit)\t\(user.activeDevices)\t\(user.pendingInvites)\t\(status.text(language))")
+            "\(user.id)\t\(user.displayName)\t\(user.role)\t\(user.unit)\t\(user.deviceIds.map(String.init).joined(separator: ","))\t\(user.pendingInvites)\t\(status.text(language))")
     }
 }
 
@@ -156,8 +177,25 @@ let revokeCommand = Command(
     name: "revoke", options: [OptionSpec("data"), OptionSpec.flag("json")], positionals: ["USER"], help: Texts.revokeHelp
 ) { arguments, language in
     let folder = try RelayDataFolder(existing: try requireData(arguments))
-    let userId = arguments.positionals[0]
-    let devices = try folder.openStore().revoke(userId: userId, now: RelayClock.fromEnvironment().now())
+    let target = arguments.positionals[0]
+    let now = RelayClock.fromEnvironment().now()
+
+    // USER.DEVICE revokes one device; user ids never contain a dot.
+    if let dot = target.lastIndex(of: "."), let deviceId = UInt32(target[target.index(after: dot)...]) {
+        try folder.openStore().revokeDevice(DeviceAddress(userId: String(target[..<dot]), deviceId: deviceId), now: now)
+        if arguments.flag("json") {
+            struct DeviceRevocation: Encodable {
+                var device: String
+            }
+            printOut(try jsonText(DeviceRevocation(device: target)))
+        } else {
+            printOut(Texts.deviceRevoked(target).text(language))
+        }
+        return
+    }
+
+    let userId = target
+    let devices = try folder.openStore().revoke(userId: userId, now: now)
     if arguments.flag("json") {
         struct Revocation: Encodable {
             var user: String

@@ -93,6 +93,7 @@ import Testing
         let records = try JSONDecoder().decode([UserRecord].self, from: Data(users.stdout.utf8))
         #expect(records.map(\.id) == ["alice", "bob", "alice-2"])
         #expect(records.map(\.activeDevices) == [1, 1, 0])
+        #expect(records.map(\.deviceIds) == [[1], [1], []])
         #expect(records.map(\.pendingInvites) == [0, 0, 1])
 
         let stats = try relay.command(["stats", "--json"])
@@ -120,10 +121,54 @@ import Testing
         #expect(failure.code == .revoked)
         #expect(try sendEnvelope(alice, to: bob, "after revoke").failureCode == .unknownRecipient)
 
+        let second = try relay.command(["serve", "--listen", "127.0.0.1:0"])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("another ratsbote-relay process is serving"))
+
         let unknown = try relay.command(["revoke", "nobody"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no user \"nobody\""))
         let text = try relay.command(["stats"])
         #expect(text.stdout.contains("Waiting envelopes: 0"))
+    }
+
+    @Test func secondDeviceInviteAndDeviceRevocation() throws {
+        let relay = try TestRelay { $0["sweepIntervalSeconds"] = 0.5 }
+        let (_, alice, first) = try relay.enrolledDevice(name: "Alice")
+
+        // OPERATOR: an invite for another device of the same user.
+        let invite = try relay.command(["invite", "--user", alice.userId, "--expires", "1h"])
+        #expect(invite.status == 0)
+        let code = try InviteCode(text: String(invite.stdout.split(separator: "\n").last ?? ""))
+        let secondDevice = TestDevice()
+        let second = try relay.connect(secondDevice)
+        let enrolled = try second.request(.enroll(secondDevice.enrollRequest(code)))
+        #expect(enrolled == .enrolled(address: DeviceAddress(userId: "alice", deviceId: 2), displayName: "Alice", role: "Rat", unit: "Fraktion A"))
+        guard case .directory(let entries) = try first.request(.directory(query: "alice")) else {
+            Issue.record("no directory")
+            return
+        }
+        #expect(entries.first?.devices.map(\.deviceId) == [1, 2])
+
+        // OPERATOR: revoke the second device only; the first keeps working.
+        let revoked = try relay.command(["revoke", "alice.2"])
+        #expect(revoked.status == 0)
+        #expect(revoked.stdout.contains("Revoked the device alice.2"))
+        guard case .response(0, .failure(let failure)) = try second.readFrame() else {
+            Issue.record("the revoked device stayed connected")
+            return
+        }
+        #expect(failure.code == .revoked)
+        #expect(try first.request(.ping) == .pong)
+        guard case .directory(let after) = try first.request(.directory(query: "alice")) else { return }
+        #expect(after.first?.devices.map(\.deviceId) == [1])
+
+        let again = try relay.command(["revoke", "alice.2"])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("no active device \"alice.2\""))
+        let unknownUser = try relay.command(["invite", "--user", "nobody"])
+        #expect(unknownUser.status == 1)
+        let mixed = try relay.command(["invite", "--user", "alice", "--name", "Other"])
+        #expect(mixed.status == 2)
     }
 }

@@ -84,6 +84,7 @@ import Testing
 
         // CLIENT: acknowledge three, drop the connection; the rest comes again.
         #expect(try bobClient.request(.acknowledge(ids: Array(ids.prefix(3)))) == .done)
+        bobClient.drop()
         let reconnected = try relay.connect(bobDevice)
         #expect(try reconnected.request(.receive) == .receiving(backlog: 3, expiredUnread: 0, expiredSince: 0))
         #expect(try reconnected.envelopes(3).map(\.id) == Array(ids.suffix(2)) + [liveId])

@@ -1,4 +1,5 @@
 import Foundation
+import RatsboteNet
 import RatsboteSupport
 import Testing
 
@@ -62,5 +63,24 @@ import Testing
         #expect(RelayClock.fromEnvironment(["RATSBOTE_RELAY_CLOCK_OFFSET": "-60"]).offsetSeconds == -60)
         #expect(RelayClock.fromEnvironment([:]).offsetSeconds == 0)
         #expect(RelayClock.fromEnvironment(["RATSBOTE_RELAY_CLOCK_OFFSET": "soon"]).offsetSeconds == 0)
+    }
+
+    @Test func socketAddressParsesIPv4AndIPv6() throws {
+        #expect(try SocketAddress(parsing: "127.0.0.1:7443") == SocketAddress(host: "127.0.0.1", port: 7443))
+        #expect(try SocketAddress(parsing: "localhost:0") == SocketAddress(host: "127.0.0.1", port: 0))
+        let six = try SocketAddress(parsing: "[::1]:7443")
+        #expect(six.host == "::1")
+        #expect(six.description == "[::1]:7443")
+        #expect(throws: NetError.self) { try SocketAddress(parsing: "::1:7443") }
+        #expect(throws: NetError.self) { try SocketAddress(parsing: "relay.example.de:7443") }
+        #expect(throws: NetError.self) { try SocketAddress(parsing: "127.0.0.1:70000") }
+        #expect(throws: NetError.self) { try SocketAddress(parsing: "127.0.0.1") }
+    }
+
+    @Test func listenerBindsIPv6Loopback() throws {
+        let listener = try TCPListener(address: try SocketAddress(parsing: "[::1]:0"))
+        defer { listener.close() }
+        #expect(listener.boundAddress.host == "::1")
+        #expect(listener.boundAddress.port != 0)
     }
 }

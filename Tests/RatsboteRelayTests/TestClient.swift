@@ -92,6 +92,11 @@ final class TestClient {
         Glibc.close(descriptor)
     }
 
+    /// Drops the connection as a crashed client would, without waiting for anything.
+    func drop() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+    }
+
     func setTimeout(_ seconds: Double) {
         var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
@@ -243,7 +248,7 @@ final class ServeProcess: @unchecked Sendable {
 
     init(data: URL, environment: [String: String] = [:]) throws {
         logFile = data.deletingLastPathComponent().appendingPathComponent("serve-\(UUID().uuidString.prefix(6)).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = binaryFolder().appendingPathComponent("ratsbote-relay")
         process.arguments = ["serve", "--data", data.path, "--listen", "127.0.0.1:0"]
         var merged = ProcessInfo.processInfo.environment
