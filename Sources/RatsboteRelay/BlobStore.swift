@@ -213,15 +213,18 @@ public final class BlobStore {
             while done < count {
                 let got = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
                 if got < 0 && errno == EINTR { continue }
-                if got <= 0 {
-                    failure = got < 0 ? errno : EIO
+                if got < 0 {
+                    failure = errno
                     break
                 }
+                // A file shorter than its record (damaged storage) is served as it is; the
+                // recipient's size and hash checks reject it.
+                if got == 0 { break }
                 done += got
             }
             initialized = done
         }
-        guard bytes.count == count else { throw RelayError.fileFailed(path: filePath, operation: "read", errno: failure) }
+        guard failure == 0 else { throw RelayError.fileFailed(path: filePath, operation: "read", errno: failure) }
         return .chunk(offset: offset, bytes: bytes)
     }
 
