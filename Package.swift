@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "CSodiumBench", dependencies: ["CSodium"], path: "Benchmarks/CSodiumBench"),
         .executableTarget(
             name: "ratsbote-bench",
-            dependencies: ["RatsboteCrypto", "RatsboteSupport", "CSodiumBench"],
+            dependencies: ["RatsboteCrypto", "RatsboteClient", "RatsboteSupport", "CSodiumBench"],
             path: "Benchmarks/ratsbote-bench"
         ),
 

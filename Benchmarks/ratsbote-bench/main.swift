@@ -19,6 +19,7 @@ if options.helpRequested {
 var registry = CaseRegistry()
 registry.addHarnessCases()
 registry.addCryptoCases()
+registry.addDocumentCases()
 registry.addDiagnosticCases()
 
 if options.list {
