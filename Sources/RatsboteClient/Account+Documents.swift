@@ -82,8 +82,8 @@ extension Account {
     /// Encrypts `path` into the account's outgoing folder and uploads the ciphertext as a blob
     /// that `recipientCount` releases delete.
     ///
-    /// A dropped connection or a restarted relay is survived: the upload reconnects, asks the
-    /// relay how many bytes it holds, and continues from there.
+    /// After a dropped connection or a relay restart the upload reconnects, requests the blob
+    /// status, and continues at the bytes the relay received.
     func uploadDocument(
         _ path: String, recipientCount: Int, connection: inout RelayConnection, progress: ((TransferProgress) -> Void)?
     ) throws -> RemoteDocument {
@@ -131,7 +131,7 @@ extension Account {
             key: sealed.key.withUnsafeBytes { Array($0) }, header: sealed.header, ciphertextHash: sealed.ciphertextHash, blobId: blobId)
     }
 
-    /// Whether a transfer can continue after `error` by asking the relay for the status.
+    /// Returns whether a transfer can continue after `error` by requesting the blob status.
     static func isResumable(_ error: ClientError) -> Bool {
         switch error {
         case .relayUnreachable, .protocolViolation: return true
@@ -171,7 +171,7 @@ extension Account {
             throw ClientError.protocolViolation("expected a blob status, got \(statusResponse)")
         }
         guard held == size else {
-            throw reject("the relay holds \(held) bytes of ciphertext, the message announced \(size)")
+            throw reject("the relay stores \(held) bytes of ciphertext, but the message announced \(size)")
         }
         guard isComplete else {
             throw ClientError.relay(RelayFailure(.blobIncomplete, "the sender's upload of \(document.fileName) is not complete yet; try again later"))
@@ -203,7 +203,9 @@ extension Account {
                 try blobChunkHook?(connection, offset)
             } catch let error as ClientError where Self.isResumable(error) && reconnects < Self.maximumTransferReconnects {
                 reconnects += 1
-                logger.info("resuming download", ["offset": .public(String(offset)), "attempt": .public(String(reconnects))])
+                logger.info(
+                    "resuming download",
+                    ["offset": .public(String(offset)), "attempt": .public(String(reconnects)), "error": .public("\(error)")])
                 connection = try connect(attempts: 8)
             }
         }

@@ -5,11 +5,12 @@ import RatsboteCrypto
 /// Streaming encryption of a document file into a ciphertext file, and the checked way back.
 ///
 /// The ciphertext layout is the one in protocol/documents.md: the 24-byte secretstream header,
-/// then one sealed chunk per 64 KiB of plaintext (the last one shorter and tagged final; an empty
-/// file gives one empty final chunk). Both directions use fixed buffers, so memory stays flat
+/// then one sealed chunk per 64 KiB of plaintext, the last one shorter and tagged final. An empty
+/// file gives one empty final chunk. Both directions use fixed buffers, so memory stays flat
 /// whatever the file size.
 public enum DocumentFile {
-    /// What a recipient needs besides the ciphertext: it travels inside the session message.
+    /// The key, header, size and hash a recipient needs besides the ciphertext; they travel
+    /// inside the session message.
     public struct Sealed: Sendable {
         /// The fresh secretstream key of this document.
         public var key: SymmetricKey
@@ -32,13 +33,13 @@ public enum DocumentFile {
     static let chunksPerBatch = 16
     static let sealedChunkByteCount = SecretStream.chunkByteCount + SecretStream.overheadByteCount
 
-    /// The number of secretstream chunks for a plaintext of `size` bytes (at least one).
+    /// Returns the number of secretstream chunks for a plaintext of `size` bytes (at least one).
     public static func chunkCount(plaintextByteCount size: UInt64) -> UInt64 {
         let chunk = UInt64(SecretStream.chunkByteCount)
         return max(1, (size + chunk - 1) / chunk)
     }
 
-    /// The exact ciphertext size for a plaintext of `size` bytes.
+    /// Returns the exact ciphertext size for a plaintext of `size` bytes.
     public static func ciphertextByteCount(plaintextByteCount size: UInt64) -> UInt64 {
         UInt64(SecretStream.headerByteCount) + size + chunkCount(plaintextByteCount: size) * UInt64(SecretStream.overheadByteCount)
     }
@@ -51,7 +52,7 @@ public enum DocumentFile {
     ///
     /// - Throws: ``ClientError/attachmentUnreadable(path:reason:)`` when the source cannot be read
     ///   or changes size while it is read, ``ClientError/writeFailed(path:reason:)`` when the
-    ///   ciphertext cannot be written; the partial ciphertext is deleted in both cases.
+    ///   ciphertext cannot be written. The partial ciphertext is deleted in both cases.
     public static func encrypt(
         file source: String, to destination: String, key: SymmetricKey = .generate(storage: .wiped),
         progress: ((UInt64) -> Void)? = nil
@@ -81,9 +82,9 @@ public enum DocumentFile {
 
         while chunksDone < totalChunks {
             let batchChunks = Int(min(UInt64(chunksPerBatch), totalChunks - chunksDone))
-            let wanted = Int(min(UInt64(batchChunks * chunk), size - bytesDone))
-            let got = try plaintext.withUnsafeMutableBytes { try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<wanted]), path: source) }
-            guard got == wanted else {
+            let requested = Int(min(UInt64(batchChunks * chunk), size - bytesDone))
+            let got = try plaintext.withUnsafeMutableBytes { try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<requested]), path: source) }
+            guard got == requested else {
                 throw ClientError.attachmentUnreadable(path: source, reason: "the file shrank to \(bytesDone + UInt64(got)) bytes while it was read")
             }
             var written = 0
@@ -91,7 +92,7 @@ public enum DocumentFile {
                 try ciphertext.withUnsafeMutableBytes { c in
                     var offset = 0
                     for index in 0..<batchChunks {
-                        let end = min(offset + chunk, wanted)
+                        let end = min(offset + chunk, requested)
                         let isFinal = chunksDone + UInt64(index) + 1 == totalChunks
                         written += try encryptor.push(
                             UnsafeRawBufferPointer(rebasing: p[offset..<end]), isFinal: isFinal,
@@ -103,7 +104,7 @@ public enum DocumentFile {
                 }
             }
             chunksDone += UInt64(batchChunks)
-            bytesDone += UInt64(wanted)
+            bytesDone += UInt64(requested)
             progress?(bytesDone)
         }
         // A file that grew while it was read would leave its tail unsent without a word.
@@ -174,17 +175,17 @@ public enum DocumentFile {
         var bytesDone: UInt64 = 0
 
         while remaining > 0 {
-            let wanted = Int(min(UInt64(ciphertext.count), remaining))
-            let got = try ciphertext.withUnsafeMutableBytes { try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<wanted]), path: source) }
-            guard got == wanted else { throw reject("the ciphertext file shrank while it was read") }
-            remaining -= UInt64(wanted)
+            let requested = Int(min(UInt64(ciphertext.count), remaining))
+            let got = try ciphertext.withUnsafeMutableBytes { try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<requested]), path: source) }
+            guard got == requested else { throw reject("the ciphertext file shrank while it was read") }
+            remaining -= UInt64(requested)
             var produced = 0
             try ciphertext.withUnsafeBytes { c in
-                hasher.update(UnsafeRawBufferPointer(rebasing: c[0..<wanted]))
+                hasher.update(UnsafeRawBufferPointer(rebasing: c[0..<requested]))
                 try plaintext.withUnsafeMutableBytes { p in
                     var offset = 0
-                    while offset < wanted {
-                        let end = min(offset + sealedChunkByteCount, wanted)
+                    while offset < requested {
+                        let end = min(offset + sealedChunkByteCount, requested)
                         let result: (byteCount: Int, isFinal: Bool)
                         do {
                             result = try decryptor.pull(
@@ -195,7 +196,7 @@ public enum DocumentFile {
                         }
                         produced += result.byteCount
                         offset = end
-                        let isLast = remaining == 0 && offset == wanted
+                        let isLast = remaining == 0 && offset == requested
                         if result.isFinal != isLast {
                             throw reject(result.isFinal ? "the final tag comes before the end of the ciphertext" : "the last chunk has no final tag")
                         }
@@ -203,7 +204,7 @@ public enum DocumentFile {
                 }
             }
             try plaintext.withUnsafeBytes { try output.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<produced]), path: temporary) }
-            bytesDone += UInt64(wanted)
+            bytesDone += UInt64(requested)
             progress?(min(bytesDone, sealed.size))
         }
         do {

@@ -1,9 +1,8 @@
 /// Relay commands for document blobs: the ciphertext of a document, uploaded once in chunks and
 /// downloaded by each recipient device. protocol/documents.md has the field tables.
 ///
-/// A blob id is 16 random bytes chosen by the relay. It is a capability: any enrolled device that
-/// knows it may read the status, download or release the blob, and only a session message tells
-/// a recipient the id.
+/// A blob id is 16 random bytes chosen by the relay. It is a capability: any enrolled device with
+/// the id may read the status, download or release the blob, and only session messages carry it.
 public enum BlobRequest: Hashable, Sendable {
     /// Reserves a blob of `size` ciphertext bytes that `recipientCount` releases delete.
     /// `timeToLive` is seconds until expiry; 0 means the relay's default.
@@ -77,8 +76,8 @@ public enum BlobRequest: Hashable, Sendable {
 public enum BlobResponse: Hashable, Sendable {
     /// Response to `create`: the new blob id and its expiry (Unix seconds).
     case created(id: [UInt8], expiresAt: UInt64)
-    /// Response to `upload` and `status`: the blob's size, the bytes the relay holds durably or
-    /// in its write buffer, and whether the upload is complete and synced to disk.
+    /// Response to `upload` and `status`: the blob's size, the bytes the relay received, and
+    /// whether the upload is complete and synced to disk.
     case status(size: UInt64, received: UInt64, isComplete: Bool)
     /// Response to `download`: bytes from `offset`; fewer than asked only at the end of the blob.
     case chunk(offset: UInt64, bytes: [UInt8])
