@@ -10,6 +10,10 @@ let package = Package(
     name: "Ratsbote",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "RatsboteCrypto", targets: ["RatsboteCrypto"]),
+        .library(name: "RatsboteWire", targets: ["RatsboteWire"]),
+        .library(name: "RatsboteNoise", targets: ["RatsboteNoise"]),
+        .library(name: "RatsboteSession", targets: ["RatsboteSession"]),
         .library(name: "RatsboteClient", targets: ["RatsboteClient"]),
         .library(name: "RatsboteRelay", targets: ["RatsboteRelay"]),
         .executable(name: "ratsbote", targets: ["ratsbote"]),
@@ -66,7 +70,10 @@ let package = Package(
         .target(name: "CSodiumBench", dependencies: ["CSodium"], path: "Benchmarks/CSodiumBench"),
         .executableTarget(
             name: "ratsbote-bench",
-            dependencies: ["RatsboteCrypto", "RatsboteClient", "RatsboteSupport", "CSodiumBench"],
+            dependencies: [
+                "RatsboteCrypto", "RatsboteSession", "RatsboteSupport", "CSodiumBench", "RatsboteNet", "RatsboteNoise",
+                "RatsboteWire", "RatsboteClient",
+            ],
             path: "Benchmarks/ratsbote-bench"
         ),
 

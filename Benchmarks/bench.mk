@@ -10,4 +10,5 @@ BENCH_JSON ?= .build/bench-results.json
 .PHONY: bench
 bench:
 	swift build -c release --product ratsbote-bench
+	swift build -c release --product ratsbote-relay
 	swift run -c release --skip-build ratsbote-bench --json $(BENCH_JSON) $(BENCH_FLAGS)

@@ -390,6 +390,221 @@ int64_t csb_malloc_free(csb_fixture *f, uint64_t iterations) {
     return 0;
 }
 
+// MARK: - Double Ratchet floor
+
+#define CSB_RATCHET_KEY_BYTES 32
+#define CSB_RATCHET_MESSAGE_KEY_BYTES (crypto_aead_xchacha20poly1305_ietf_KEYBYTES + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+
+/// One side of a conversation: the keys a RatsboteSession holds, without the bookkeeping.
+typedef struct {
+    unsigned char root_key[CSB_RATCHET_KEY_BYTES];
+    unsigned char sending_chain_key[CSB_RATCHET_KEY_BYTES];
+    unsigned char receiving_chain_key[CSB_RATCHET_KEY_BYTES];
+    unsigned char ratchet_secret_key[crypto_scalarmult_SCALARBYTES];
+    unsigned char ratchet_public_key[crypto_scalarmult_BYTES];
+} csb_ratchet_party;
+
+struct csb_ratchet {
+    size_t message_bytes;
+    unsigned char *message;
+    unsigned char *ciphertext;
+    unsigned char *plaintext;
+    unsigned char associated_data[CSB_RATCHET_ASSOCIATED_DATA_BYTES];
+    csb_ratchet_party parties[2];
+    /// The party that sends the next alternating message (0 or 1).
+    unsigned next_sender;
+};
+
+/// HMAC-SHA-256 of one message in one init, update and final, with the state wiped afterwards:
+/// the calls RatsboteCrypto's HMACCore.compute makes.
+static void csb_ratchet_hmac(unsigned char tag[32], const unsigned char *key, size_t key_bytes,
+                             const unsigned char *message, size_t message_bytes) {
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, key, key_bytes);
+    crypto_auth_hmacsha256_update(&state, message, message_bytes);
+    crypto_auth_hmacsha256_final(&state, tag);
+    sodium_memzero(&state, sizeof state);
+}
+
+/// HKDF-SHA-256 with a 32-byte salt and input key, as RatsboteCrypto computes it: the extract
+/// HMAC, then one keyed HMAC state copied for every expand block.
+static void csb_ratchet_hkdf(unsigned char *output, size_t output_bytes, const unsigned char salt[32],
+                             const unsigned char input_key[32], const char *info, size_t info_bytes) {
+    unsigned char prk[32];
+    csb_ratchet_hmac(prk, salt, 32, input_key, 32);
+
+    crypto_auth_hmacsha256_state keyed;
+    crypto_auth_hmacsha256_init(&keyed, prk, sizeof prk);
+    const unsigned char *previous = NULL;
+    unsigned char counter = 1;
+    size_t written = 0;
+    while (written < output_bytes) {
+        crypto_auth_hmacsha256_state state = keyed;
+        if (previous != NULL) {
+            crypto_auth_hmacsha256_update(&state, previous, 32);
+        }
+        crypto_auth_hmacsha256_update(&state, (const unsigned char *)info, info_bytes);
+        crypto_auth_hmacsha256_update(&state, &counter, 1);
+        size_t remaining = output_bytes - written;
+        if (remaining >= 32) {
+            crypto_auth_hmacsha256_final(&state, output + written);
+            previous = output + written;
+            written += 32;
+        } else {
+            unsigned char block[32];
+            crypto_auth_hmacsha256_final(&state, block);
+            memcpy(output + written, block, remaining);
+            sodium_memzero(block, sizeof block);
+            written += remaining;
+        }
+        sodium_memzero(&state, sizeof state);
+        counter++;
+    }
+    sodium_memzero(&keyed, sizeof keyed);
+    sodium_memzero(prk, sizeof prk);
+}
+
+/// KDF_CK and the message key expansion: advances `chain_key` and writes the AEAD key and nonce.
+static void csb_ratchet_message_keys(unsigned char chain_key[32], unsigned char key_and_nonce[CSB_RATCHET_MESSAGE_KEY_BYTES]) {
+    static const unsigned char message_constant = 0x01;
+    static const unsigned char chain_constant = 0x02;
+    static const unsigned char zero_salt[32] = {0};
+    unsigned char message_key[32];
+    csb_ratchet_hmac(message_key, chain_key, 32, &message_constant, 1);
+    csb_ratchet_hmac(chain_key, chain_key, 32, &chain_constant, 1);
+    csb_ratchet_hkdf(key_and_nonce, CSB_RATCHET_MESSAGE_KEY_BYTES, zero_salt, message_key, CSB_RATCHET_MESSAGE_INFO,
+                     sizeof CSB_RATCHET_MESSAGE_INFO - 1);
+    sodium_memzero(message_key, sizeof message_key);
+}
+
+/// KDF_RK: replaces `root_key` and writes the new chain key.
+static void csb_ratchet_root_step(unsigned char root_key[32], unsigned char chain_key[32],
+                                  const unsigned char dh_output[32]) {
+    unsigned char output[64];
+    csb_ratchet_hkdf(output, sizeof output, root_key, dh_output, CSB_RATCHET_ROOT_INFO, sizeof CSB_RATCHET_ROOT_INFO - 1);
+    memcpy(root_key, output, 32);
+    memcpy(chain_key, output + 32, 32);
+    sodium_memzero(output, sizeof output);
+}
+
+/// Encrypts the message with the next key of the sender's sending chain.
+static int csb_ratchet_send(csb_ratchet *r, csb_ratchet_party *sender) {
+    unsigned char key_and_nonce[CSB_RATCHET_MESSAGE_KEY_BYTES];
+    csb_ratchet_message_keys(sender->sending_chain_key, key_and_nonce);
+    int rc = crypto_aead_xchacha20poly1305_ietf_encrypt(
+        r->ciphertext, NULL, r->message, r->message_bytes, r->associated_data, sizeof r->associated_data, NULL,
+        key_and_nonce + crypto_aead_xchacha20poly1305_ietf_KEYBYTES, key_and_nonce);
+    sodium_memzero(key_and_nonce, sizeof key_and_nonce);
+    return rc;
+}
+
+/// Decrypts the message with the next key of the receiver's receiving chain.
+static int csb_ratchet_receive(csb_ratchet *r, csb_ratchet_party *receiver) {
+    unsigned char key_and_nonce[CSB_RATCHET_MESSAGE_KEY_BYTES];
+    csb_ratchet_message_keys(receiver->receiving_chain_key, key_and_nonce);
+    int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        r->plaintext, NULL, NULL, r->ciphertext, r->message_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES,
+        r->associated_data, sizeof r->associated_data, key_and_nonce + crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+        key_and_nonce);
+    sodium_memzero(key_and_nonce, sizeof key_and_nonce);
+    return rc;
+}
+
+/// Makes the DH ratchet step of a receiver that gets a message with the sender's new ratchet key.
+/// It derives a receiving chain from its current key pair, then a new key pair and a sending chain.
+static int csb_ratchet_dh_step(csb_ratchet_party *receiver, const unsigned char sender_public_key[32]) {
+    unsigned char dh_output[crypto_scalarmult_BYTES];
+    if (crypto_scalarmult(dh_output, receiver->ratchet_secret_key, sender_public_key) != 0) {
+        return -1;
+    }
+    csb_ratchet_root_step(receiver->root_key, receiver->receiving_chain_key, dh_output);
+
+    randombytes_buf(receiver->ratchet_secret_key, sizeof receiver->ratchet_secret_key);
+    crypto_scalarmult_base(receiver->ratchet_public_key, receiver->ratchet_secret_key);
+    int rc = crypto_scalarmult(dh_output, receiver->ratchet_secret_key, sender_public_key);
+    if (rc == 0) {
+        csb_ratchet_root_step(receiver->root_key, receiver->sending_chain_key, dh_output);
+    }
+    sodium_memzero(dh_output, sizeof dh_output);
+    return rc;
+}
+
+csb_ratchet *csb_ratchet_create(size_t message_bytes) {
+    if (sodium_init() < 0) {
+        return NULL;
+    }
+    csb_ratchet *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        return NULL;
+    }
+    r->message_bytes = message_bytes;
+    r->message = malloc(message_bytes + 1);
+    r->ciphertext = malloc(message_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    r->plaintext = malloc(message_bytes + 1);
+    if (!r->message || !r->ciphertext || !r->plaintext) {
+        csb_ratchet_destroy(r);
+        return NULL;
+    }
+    randombytes_buf(r->message, message_bytes);
+    randombytes_buf(r->associated_data, sizeof r->associated_data);
+
+    // The state after X3DH: both share a root key, and the first party has sent nothing yet but has
+    // a sending chain from DH(its ratchet key, the second party's ratchet key), which the second
+    // party derives when the first message arrives.
+    csb_ratchet_party *first = &r->parties[0];
+    csb_ratchet_party *second = &r->parties[1];
+    randombytes_buf(first->root_key, sizeof first->root_key);
+    memcpy(second->root_key, first->root_key, sizeof first->root_key);
+    for (int i = 0; i < 2; i++) {
+        randombytes_buf(r->parties[i].ratchet_secret_key, sizeof r->parties[i].ratchet_secret_key);
+        crypto_scalarmult_base(r->parties[i].ratchet_public_key, r->parties[i].ratchet_secret_key);
+    }
+    unsigned char dh_output[crypto_scalarmult_BYTES];
+    if (crypto_scalarmult(dh_output, first->ratchet_secret_key, second->ratchet_public_key) != 0) {
+        csb_ratchet_destroy(r);
+        return NULL;
+    }
+    csb_ratchet_root_step(first->root_key, first->sending_chain_key, dh_output);
+    sodium_memzero(dh_output, sizeof dh_output);
+
+    // The one-way case reads only these two chains, so it can start at once.
+    memcpy(second->receiving_chain_key, first->sending_chain_key, sizeof first->sending_chain_key);
+    return r;
+}
+
+void csb_ratchet_destroy(csb_ratchet *r) {
+    if (r == NULL) {
+        return;
+    }
+    free(r->message);
+    free(r->ciphertext);
+    free(r->plaintext);
+    sodium_memzero(r, sizeof *r);
+    free(r);
+}
+
+int64_t csb_ratchet_one_way(csb_ratchet *r, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        if (csb_ratchet_send(r, &r->parties[0]) != 0 || csb_ratchet_receive(r, &r->parties[1]) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int64_t csb_ratchet_alternating(csb_ratchet *r, uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) {
+        csb_ratchet_party *sender = &r->parties[r->next_sender];
+        csb_ratchet_party *receiver = &r->parties[1 - r->next_sender];
+        if (csb_ratchet_send(r, sender) != 0 || csb_ratchet_dh_step(receiver, sender->ratchet_public_key) != 0 ||
+            csb_ratchet_receive(r, receiver) != 0) {
+            return -1;
+        }
+        r->next_sender = 1 - r->next_sender;
+    }
+    return 0;
+}
+
 // MARK: - Document files
 
 #include <fcntl.h>

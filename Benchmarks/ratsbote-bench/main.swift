@@ -4,6 +4,14 @@
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+
+// Subcommands that drive a relay process instead of running cases.
+switch arguments.first {
+case "load": exit(LoadCommand.main(Array(arguments.dropFirst())))
+case "crash-check": exit(CrashCheck.main(Array(arguments.dropFirst())))
+default: break
+}
+
 let options: Options
 do {
     options = try Options(arguments: arguments)
@@ -20,7 +28,9 @@ var registry = CaseRegistry()
 registry.addHarnessCases()
 registry.addCryptoCases()
 registry.addDocumentCases()
+registry.addRatchetCases()
 registry.addDiagnosticCases()
+registry.addRelayCases()
 
 if options.list {
     for benchmark in registry.cases { print(benchmark.name) }

@@ -43,7 +43,8 @@ extension Account {
     var outgoingFolder: String { home.folder + "/documents/outgoing" }
     var incomingFolder: String { home.folder + "/documents/incoming" }
 
-    /// Sends one note with files to several recipients, uploading each file only once.
+    /// Sends one note with files to several recipients (users or groups), uploading each file
+    /// only once.
     ///
     /// Every file travels as a relay blob, whatever its size, so that one code path serves a
     /// one-page letter and a 4 GiB plan set. Each recipient gets its own message, and every
@@ -61,19 +62,20 @@ extension Account {
                 path: files.joined(separator: ", "), size: files.count, maximum: NoteContent.maximumAttachments)
         }
         var connection = try connect()
-        var targets: [Recipient] = []
+        try refreshTrust(over: connection)
+        var resolved: [(group: GroupDefinition?, targets: [Recipient])] = []
         for recipient in recipients {
-            targets.append(try resolveRecipient(recipient, over: connection, offlineError: nil))
+            resolved.append(try resolveTargets(recipient, over: connection, offlineError: nil))
         }
-        let deviceCount = targets.reduce(0) { $0 + $1.devices.count }
+        let deviceCount = resolved.reduce(0) { total, entry in total + entry.targets.reduce(0) { $0 + $1.devices.count } }
         var documents: [RemoteDocument] = []
         for file in files {
             documents.append(try uploadDocument(file, recipientCount: deviceCount, connection: &connection, progress: progress))
         }
-        return try targets.map { target in
+        return try resolved.map { entry in
             try deliverNote(
-                to: target, subject: subject, body: body, attachments: [], remoteDocuments: documents, inReplyTo: inReplyTo,
-                over: connection)
+                to: entry.targets, group: entry.group, subject: subject, body: body, attachments: [], remoteDocuments: documents,
+                inReplyTo: inReplyTo, over: connection)
         }
     }
 

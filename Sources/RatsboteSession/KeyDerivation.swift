@@ -63,16 +63,22 @@ enum KeyDerivation {
         )
     }
 
-    /// Expands a message key into the XChaCha20-Poly1305 key (32 bytes) and nonce (24 bytes).
-    static func messageKeyAndNonce(messageKey: SecureBytes) throws -> (key: SymmetricKey, nonce: [UInt8]) {
+    /// Expands a message key into the XChaCha20-Poly1305 key (bytes 0..<32) and nonce (bytes
+    /// 32..<56) and calls `body` with both.
+    ///
+    /// The nonce is read in place from the wiped HKDF output instead of being copied into an
+    /// array, which saves an allocation on every message. It must not escape `body`.
+    static func withMessageKeyAndNonce<Result>(
+        messageKey: SecureBytes, _ body: (SymmetricKey, UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result {
+        let keyByteCount = SymmetricKey.byteCount
         let output = try HKDFSHA256.deriveKey(
             inputKeyMaterial: messageKey, salt: zeroSalt, info: messageInfo,
-            outputByteCount: SymmetricKey.byteCount + XChaCha20Poly1305.nonceByteCount, storage: .wiped)
+            outputByteCount: keyByteCount + XChaCha20Poly1305.nonceByteCount, storage: .wiped)
         return try output.withUnsafeBytes { bytes in
             let key = try SymmetricKey(
-                copying: UnsafeRawBufferPointer(rebasing: bytes[0..<32]), storage: .wiped)
-            let nonce = Array(bytes[32..<56])
-            return (key, nonce)
+                copying: UnsafeRawBufferPointer(rebasing: bytes[0..<keyByteCount]), storage: .wiped)
+            return try body(key, UnsafeRawBufferPointer(rebasing: bytes[keyByteCount...]))
         }
     }
 }

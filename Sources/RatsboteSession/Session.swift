@@ -249,7 +249,7 @@ public struct Session: Sendable {
             throw SessionError.tooManySkipped(requested: gap, maximum: SessionLimits.maximumSkippedPerChain)
         }
         var skipped: [(SkippedKeyID, SecureBytes)] = []
-        skipped.reserveCapacity(max(gap, 0))
+        if gap > 0 { skipped.reserveCapacity(gap) }
         var current = chainKey
         var number = start
         while number < target {
@@ -281,29 +281,40 @@ public struct Session: Sendable {
     static func seal(
         _ plaintext: some ContiguousBytes, messageKey: SecureBytes, header: MessageHeader, associatedData: [UInt8]
     ) throws -> [UInt8] {
-        let (key, nonce) = try KeyDerivation.messageKeyAndNonce(messageKey: messageKey)
-        let ad = authenticatedData(associatedData, header)
-        return try XChaCha20Poly1305.seal(plaintext, using: key, nonce: nonce, authenticating: ad)
+        try KeyDerivation.withMessageKeyAndNonce(messageKey: messageKey) { key, nonce in
+            try withAuthenticatedData(associatedData, header) { ad in
+                try XChaCha20Poly1305.seal(plaintext, using: key, nonce: nonce, authenticating: ad)
+            }
+        }
     }
 
     /// Decrypts a ratchet message with `messageKey`.
     ///
     /// - Throws: ``SessionError/authenticationFailure``.
     static func open(_ message: RatchetMessage, messageKey: SecureBytes, associatedData: [UInt8]) throws -> [UInt8] {
-        let (key, nonce) = try KeyDerivation.messageKeyAndNonce(messageKey: messageKey)
-        let ad = authenticatedData(associatedData, message.header)
-        do {
-            return try XChaCha20Poly1305.open(message.ciphertext, using: key, nonce: nonce, authenticating: ad)
-        } catch {
-            throw SessionError.authenticationFailure
+        try KeyDerivation.withMessageKeyAndNonce(messageKey: messageKey) { key, nonce in
+            try withAuthenticatedData(associatedData, message.header) { ad in
+                do {
+                    return try XChaCha20Poly1305.open(message.ciphertext, using: key, nonce: nonce, authenticating: ad)
+                } catch {
+                    throw SessionError.authenticationFailure
+                }
+            }
         }
     }
 
-    /// Builds the AEAD associated data `AD ‖ encoded header` in one allocation.
-    private static func authenticatedData(_ associatedData: [UInt8], _ header: MessageHeader) -> [UInt8] {
-        var writer = WireWriter(reservingCapacity: associatedData.count + MessageHeader.maximumEncodedByteCount)
-        writer.writeFixed(associatedData)
-        header.encode(into: &writer)
-        return writer.bytes
+    /// Calls `body` with the AEAD associated data `AD ‖ encoded header`, built on the stack
+    /// because it is needed only for the one AEAD call.
+    private static func withAuthenticatedData<Result>(
+        _ associatedData: [UInt8], _ header: MessageHeader, _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
+        let prefixCount = associatedData.count
+        return try withUnsafeTemporaryAllocation(
+            byteCount: prefixCount + MessageHeader.maximumEncodedByteCount, alignment: 1
+        ) { buffer in
+            associatedData.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            let headerCount = header.encode(into: UnsafeMutableRawBufferPointer(rebasing: buffer[prefixCount...]))
+            return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<prefixCount + headerCount]))
+        }
     }
 }

@@ -30,6 +30,18 @@ public struct MessageHeader: Sendable, Equatable {
         writer.writeUInt32(messageNumber)
     }
 
+    /// Writes the same bytes as the `WireWriter` form of `encode(into:)` into raw memory of at least
+    /// ``maximumEncodedByteCount`` bytes, without allocating, and returns how many it wrote.
+    func encode(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let key = ratchetKey.rawRepresentation
+        precondition(buffer.count >= 2 + key.count + 8, "header buffer too small for the ratchet key")
+        buffer.storeBytes(of: suite.rawValue.bigEndian, toByteOffset: 0, as: UInt16.self)
+        key.withUnsafeBytes { buffer.baseAddress!.advanced(by: 2).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        buffer.storeBytes(of: previousChainLength.bigEndian, toByteOffset: 2 + key.count, as: UInt32.self)
+        buffer.storeBytes(of: messageNumber.bigEndian, toByteOffset: 2 + key.count + 4, as: UInt32.self)
+        return 2 + key.count + 8
+    }
+
     static func decode(from reader: inout WireReader) throws -> MessageHeader {
         let suite = try reader.readSuite()
         let key = try reader.readX25519PublicKey("ratchetKey", suite: suite)

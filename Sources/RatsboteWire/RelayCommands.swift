@@ -23,6 +23,8 @@ public enum RelayRequest: Hashable, Sendable {
     case ping
     /// A blob command: create, upload, status, download or release (see `BlobRequest`).
     case blob(BlobRequest)
+    /// Fetch the root key, issuer certificate, revocation list and groups.
+    case trust
 
     /// The opcode of each request on the wire.
     public var opcode: UInt16 {
@@ -36,6 +38,7 @@ public enum RelayRequest: Hashable, Sendable {
         case .directory: return 0x07
         case .ping: return 0x08
         case .blob(let request): return request.opcode
+        case .trust: return 0x09
         }
     }
 
@@ -43,7 +46,7 @@ public enum RelayRequest: Hashable, Sendable {
         switch self {
         case .enroll(let request): request.encode(to: &writer)
         case .send(let request): request.encode(to: &writer)
-        case .receive, .ping: break
+        case .receive, .ping, .trust: break
         case .acknowledge(let ids): writer.writeList(ids) { w, id in w.writeUInt64(id) }
         case .uploadPrekeys(let signed, let oneTime):
             signed.encode(to: &writer)
@@ -69,6 +72,7 @@ public enum RelayRequest: Hashable, Sendable {
         case 0x07: return .directory(query: try reader.readString("query", maximum: WireLimits.query))
         case 0x08: return .ping
         case BlobRequest.opcodes: return .blob(try BlobRequest.decodeBody(opcode: opcode, from: &reader))
+        case 0x09: return .trust
         default: throw WireError.invalidValue(structure: reader.structure, field: "opcode", value: "\(opcode)")
         }
     }
@@ -168,6 +172,8 @@ public enum RelayResponse: Hashable, Sendable {
     case pong
     /// Response to a blob command (see `BlobResponse`).
     case blob(BlobResponse)
+    /// Answer to `trust`.
+    case trust(TrustMaterial)
     /// An error with a numbered code.
     case failure(RelayFailure)
 
@@ -181,6 +187,7 @@ public enum RelayResponse: Hashable, Sendable {
         case .directory: return 6
         case .pong: return 7
         case .blob(let response): return response.tag
+        case .trust: return 8
         case .failure: return 0
         }
     }
@@ -202,6 +209,7 @@ public enum RelayResponse: Hashable, Sendable {
         case .prekeys(let bundles): writer.writeList(bundles) { w, b in b.encode(to: &w) }
         case .directory(let entries): writer.writeList(entries) { w, e in e.encode(to: &w) }
         case .blob(let response): response.encodeBody(to: &writer)
+        case .trust(let material): material.encode(to: &writer)
         case .failure(let failure):
             writer.writeUInt16(failure.rawCode)
             writer.writeString(failure.reason)
@@ -232,6 +240,7 @@ public enum RelayResponse: Hashable, Sendable {
             return .directory(try reader.readList("entries", maximum: WireLimits.directoryEntries) { try DirectoryEntry(from: &$0) })
         case 7: return .pong
         case let tag where BlobResponse.tags.contains(tag): return .blob(try BlobResponse.decodeBody(tag: tag, from: &reader))
+        case 8: return .trust(try TrustMaterial(from: &reader))
         case let tag: throw WireError.invalidValue(structure: reader.structure, field: "responseTag", value: "\(tag)")
         }
     }
@@ -294,6 +303,10 @@ public enum RelayFrame: Hashable, Sendable, WireCodable {
         case 2:
             self = .response(id: id, try RelayResponse.decodeBody(from: &reader))
         case 3:
+            // A push answers no request. Accepting another id would give one push two encodings.
+            guard id == 0 else {
+                throw WireError.invalidValue(structure: Self.wireName, field: "requestId", value: "\(id) in a push, expected 0")
+            }
             switch try reader.readUInt8("pushType") {
             case 1:
                 let envelopeId = try reader.readUInt64("envelopeId")

@@ -79,6 +79,41 @@ int64_t csb_secretstream_pull(csb_fixture *fixture, uint64_t iterations, uint64_
 /// 1 KiB encrypt, with nothing else.
 int64_t csb_malloc_free(csb_fixture *fixture, uint64_t iterations);
 
+// Double Ratchet floor: the libsodium calls that one 1 KiB ratchet message costs in
+// RatsboteSession, with the same sizes and without protocol logic (no headers to parse, no
+// skipped keys, no checks besides libsodium's own). One message is one encrypt by the sender plus
+// one decrypt by the receiver. Keys live on the stack or in the state and are wiped; the
+// ciphertext and plaintext go into buffers reused from message to message.
+
+/// Two parties' ratchet keys, persisting from batch to batch as the Swift sessions do.
+typedef struct csb_ratchet csb_ratchet;
+
+/// Creates two parties that share a root key and a first chain, with a message of
+/// `message_bytes`. Returns NULL when libsodium cannot start or memory runs out.
+csb_ratchet *csb_ratchet_create(size_t message_bytes);
+
+/// Frees the state and wipes its keys.
+void csb_ratchet_destroy(csb_ratchet *ratchet);
+
+/// Sends `iterations` messages from the first party to the second in one sending chain. Each costs
+/// per side KDF_CK (two HMAC-SHA-256), the message-key HKDF (one extract and two expand blocks)
+/// and the AEAD seal or open. Returns 0, or -1 when a libsodium call failed.
+int64_t csb_ratchet_one_way(csb_ratchet *ratchet, uint64_t iterations);
+
+/// Sends `iterations` messages with the sender alternating, so every message starts a new chain.
+/// On top of the one-way work the receiver makes a DH ratchet step: X25519 with the sender's new
+/// ratchet key, KDF_RK, a new key pair (randombytes_buf and crypto_scalarmult_base), a second
+/// X25519 and a second KDF_RK. Returns 0, or -1 when a libsodium call failed.
+int64_t csb_ratchet_alternating(csb_ratchet *ratchet, uint64_t iterations);
+
+/// The HKDF info of KDF_RK in RatsboteSession.
+#define CSB_RATCHET_ROOT_INFO "Ratsbote ratchet root v1"
+/// The HKDF info of the message key expansion in RatsboteSession.
+#define CSB_RATCHET_MESSAGE_INFO "Ratsbote message key v1"
+/// The AEAD associated data of a ratchet message: both identity keys (64 bytes) and the encoded
+/// header (suite 2, ratchet key 32, two counters of 4 bytes).
+#define CSB_RATCHET_ASSOCIATED_DATA_BYTES 106
+
 // Document files: the work of DocumentFile in C. Encrypt reads `input` in batches of 16 chunks
 // of 64 KiB, pushes each chunk (the last tagged final), hashes the ciphertext with BLAKE2b-256,
 // writes `output` (created, mode 0600), fsyncs and closes it. Decrypt reads such a file, checks

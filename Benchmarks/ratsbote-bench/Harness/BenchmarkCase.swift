@@ -7,12 +7,15 @@ enum FigureUnit: Equatable {
     case operationsPerSecond
     /// Payload throughput in MB/s (10^6 bytes per second), for operations of a fixed size.
     case megabytesPerSecond(bytesPerOperation: Int)
+    /// A figure that a custom case measures and reports itself, with its label (for example `ms`).
+    case reported(label: String)
 
     /// The label printed in the table and written to JSON.
     var label: String {
         switch self {
         case .operationsPerSecond: return "ops/s"
         case .megabytesPerSecond: return "MB/s"
+        case .reported(let label): return label
         }
     }
 
@@ -23,6 +26,9 @@ enum FigureUnit: Equatable {
             return 1e9 / nanosecondsPerOperation
         case .megabytesPerSecond(let bytes):
             return Double(bytes) * 1e3 / nanosecondsPerOperation
+        case .reported:
+            // Only paired cases convert times; a reported figure is already in its unit.
+            return 1e9 / nanosecondsPerOperation
         }
     }
 }

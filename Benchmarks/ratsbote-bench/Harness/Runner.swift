@@ -32,9 +32,12 @@ struct CaseResult {
     let swiftPeakBytes: Int?
     let cPeakBytes: Int?
     let note: String?
+    /// Set by custom cases whose target is not a ratio (for example a minimum throughput).
+    var missedOwnTarget: Bool? = nil
 
-    /// Whether the ratio exceeds the target.
+    /// Whether the ratio exceeds the target, or a custom case missed its own target.
     var missesTarget: Bool {
+        if let missedOwnTarget { return missedOwnTarget }
         guard let ratio, let target else { return false }
         return ratio > target
     }
