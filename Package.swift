@@ -72,7 +72,7 @@ let package = Package(
             name: "ratsbote-bench",
             dependencies: [
                 "RatsboteCrypto", "RatsboteSession", "RatsboteSupport", "CSodiumBench", "RatsboteNet", "RatsboteNoise",
-                "RatsboteWire",
+                "RatsboteWire", "RatsboteClient",
             ],
             path: "Benchmarks/ratsbote-bench"
         ),

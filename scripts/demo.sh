@@ -97,9 +97,10 @@ ok "reply arrived byte for byte, in the same conversation"
 document="$root/demo/Sitzungsvorlage-2026-117.txt"
 subject3="Nichtöffentliche Sitzungsvorlage 2026/117"
 step "3. The department sends a document to the council member and the municipal company"
-for recipient in "$council_id" "$company_id"; do
-    rb dept send "$recipient" --subject "$subject3" --file "$document" --message "Anbei die Vorlage zur Sitzung am 10.12."
-done
+# One send to both recipients: the document is encrypted and uploaded to the relay once.
+rb dept send "$council_id" "$company_id" --subject "$subject3" --file "$document" --message "Anbei die Vorlage zur Sitzung am 10.12."
+[ "$(find "$work/relay/blobs" -type f | wc -l)" -eq 1 ] || fail "expected one blob on the relay for two recipients"
+ok "one encrypted blob on the relay serves both recipients"
 for who in council company; do
     rb "$who" sync
     doc_id=$(rb "$who" inbox --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m[-1]["id"])')
@@ -108,6 +109,8 @@ for who in council company; do
     cmp -s "$document" "$work/saved-$who/$(basename "$document")" || fail "document differs for $who"
     ok "document arrived byte for byte at $who ($(wc -c <"$document") bytes)"
 done
+[ "$(find "$work/relay/blobs" -type f | wc -l)" -eq 0 ] || fail "the blob is still on the relay after both recipients saved it"
+ok "the relay deleted the blob once both recipients had saved it"
 
 subject4="Anfrage: Stromlieferung für die Feuerwache Nord"
 body4="Guten Tag Herr Becker, können die Stadtwerke den Netzanschluss für die neue Wache bis Ende 2027 zusagen?"
@@ -158,7 +161,7 @@ done
 step "Blindness: no relay file contains any plaintext or subject"
 found=0
 for secret in "$body1" "$body2" "$body4" "$body5" "$subject1" "$subject3" "$subject4" "$subject6" \
-    "Verhandlungspreis" "Flurstück 345" "Beschlussvorschlag"; do
+    "Verhandlungspreis" "Flurstück 345" "Beschlussvorschlag" "Sitzungsvorlage-2026-117"; do
     if grep -r -a -F -q -- "$secret" "$work/relay" "$work/relay.log"; then
         printf '   ✘ found in relay files: %s\n' "$secret" >&2
         found=1

@@ -604,3 +604,170 @@ int64_t csb_ratchet_alternating(csb_ratchet *r, uint64_t iterations) {
     }
     return 0;
 }
+
+// MARK: - Document files
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define CSB_DOC_CHUNK 65536
+#define CSB_DOC_BATCH 16
+#define CSB_DOC_SEALED (CSB_DOC_CHUNK + crypto_secretstream_xchacha20poly1305_ABYTES)
+
+static ssize_t csb_read_full(int fd, unsigned char *buffer, size_t count) {
+    size_t done = 0;
+    while (done < count) {
+        ssize_t got = read(fd, buffer + done, count - done);
+        if (got < 0) return -1;
+        if (got == 0) break;
+        done += (size_t)got;
+    }
+    return (ssize_t)done;
+}
+
+static int csb_write_full(int fd, const unsigned char *buffer, size_t count) {
+    size_t done = 0;
+    while (done < count) {
+        ssize_t put = write(fd, buffer + done, count - done);
+        if (put < 0) return -1;
+        done += (size_t)put;
+    }
+    return 0;
+}
+
+int csb_document_encrypt_file(const char *input, const char *output, const unsigned char *key,
+                              unsigned char *hash_out) {
+    int in = open(input, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -1;
+    int out = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        close(in);
+        return -1;
+    }
+    off_t size = lseek(in, 0, SEEK_END);
+    lseek(in, 0, SEEK_SET);
+    uint64_t chunk_count = size == 0 ? 1 : ((uint64_t)size + CSB_DOC_CHUNK - 1) / CSB_DOC_CHUNK;
+
+    unsigned char *plain = malloc(CSB_DOC_CHUNK * CSB_DOC_BATCH);
+    unsigned char *sealed = malloc(CSB_DOC_SEALED * CSB_DOC_BATCH);
+    crypto_secretstream_xchacha20poly1305_state state;
+    crypto_generichash_state hash;
+    unsigned char header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    int rc = -1;
+    if (plain == NULL || sealed == NULL) goto done;
+
+    crypto_secretstream_xchacha20poly1305_init_push(&state, header, key);
+    crypto_generichash_init(&hash, NULL, 0, 32);
+    crypto_generichash_update(&hash, header, sizeof header);
+    if (csb_write_full(out, header, sizeof header) != 0) goto done;
+
+    uint64_t chunk = 0;
+    while (chunk < chunk_count) {
+        ssize_t got = csb_read_full(in, plain, CSB_DOC_CHUNK * CSB_DOC_BATCH);
+        if (got < 0) goto done;
+        size_t offset = 0, written = 0;
+        int batch = 0;
+        do {
+            size_t take = (size_t)got - offset < CSB_DOC_CHUNK ? (size_t)got - offset : CSB_DOC_CHUNK;
+            unsigned long long sealed_bytes = 0;
+            unsigned char tag = chunk + 1 == chunk_count ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+                                                         : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
+            crypto_secretstream_xchacha20poly1305_push(&state, sealed + written, &sealed_bytes, plain + offset, take,
+                                                       NULL, 0, tag);
+            written += (size_t)sealed_bytes;
+            offset += take;
+            chunk++;
+            batch++;
+        } while (offset < (size_t)got && batch < CSB_DOC_BATCH);
+        crypto_generichash_update(&hash, sealed, written);
+        if (csb_write_full(out, sealed, written) != 0) goto done;
+    }
+    crypto_generichash_final(&hash, hash_out, 32);
+    if (fsync(out) != 0) goto done;
+    rc = 0;
+done:
+    if (plain != NULL) {
+        sodium_memzero(plain, CSB_DOC_CHUNK * CSB_DOC_BATCH);
+        free(plain);
+    }
+    free(sealed);
+    sodium_memzero(&state, sizeof state);
+    close(in);
+    close(out);
+    if (rc != 0) unlink(output);
+    return rc;
+}
+
+int csb_document_decrypt_file(const char *input, const char *output, const unsigned char *key,
+                              uint64_t plaintext_bytes, const unsigned char *expected_hash) {
+    uint64_t chunk_count = plaintext_bytes == 0 ? 1 : (plaintext_bytes + CSB_DOC_CHUNK - 1) / CSB_DOC_CHUNK;
+    uint64_t expected = crypto_secretstream_xchacha20poly1305_HEADERBYTES + plaintext_bytes +
+                        chunk_count * crypto_secretstream_xchacha20poly1305_ABYTES;
+    int in = open(input, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -1;
+    if ((uint64_t)lseek(in, 0, SEEK_END) != expected) {
+        close(in);
+        return -1;
+    }
+    lseek(in, 0, SEEK_SET);
+    char temporary[4096];
+    snprintf(temporary, sizeof temporary, "%s.partial", output);
+    int out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        close(in);
+        return -1;
+    }
+
+    unsigned char *sealed = malloc(CSB_DOC_SEALED * CSB_DOC_BATCH);
+    unsigned char *plain = malloc(CSB_DOC_CHUNK * CSB_DOC_BATCH);
+    crypto_secretstream_xchacha20poly1305_state state;
+    crypto_generichash_state hash;
+    unsigned char header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    unsigned char digest[32];
+    int rc = -1;
+    if (sealed == NULL || plain == NULL) goto done;
+    if (csb_read_full(in, header, sizeof header) != (ssize_t)sizeof header) goto done;
+    if (crypto_secretstream_xchacha20poly1305_init_pull(&state, header, key) != 0) goto done;
+    crypto_generichash_init(&hash, NULL, 0, 32);
+    crypto_generichash_update(&hash, header, sizeof header);
+
+    uint64_t remaining = expected - sizeof header;
+    while (remaining > 0) {
+        size_t want = remaining < CSB_DOC_SEALED * CSB_DOC_BATCH ? (size_t)remaining : CSB_DOC_SEALED * CSB_DOC_BATCH;
+        if (csb_read_full(in, sealed, want) != (ssize_t)want) goto done;
+        remaining -= want;
+        crypto_generichash_update(&hash, sealed, want);
+        size_t offset = 0, produced = 0;
+        while (offset < want) {
+            size_t take = want - offset < CSB_DOC_SEALED ? want - offset : CSB_DOC_SEALED;
+            unsigned long long plain_bytes = 0;
+            unsigned char tag = 0;
+            if (crypto_secretstream_xchacha20poly1305_pull(&state, plain + produced, &plain_bytes, &tag, sealed + offset,
+                                                           take, NULL, 0) != 0) {
+                goto done;
+            }
+            offset += take;
+            produced += (size_t)plain_bytes;
+            int is_last = remaining == 0 && offset == want;
+            if ((tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) != is_last) goto done;
+        }
+        if (csb_write_full(out, plain, produced) != 0) goto done;
+    }
+    crypto_generichash_final(&hash, digest, sizeof digest);
+    if (sodium_memcmp(digest, expected_hash, sizeof digest) != 0) goto done;
+    if (fsync(out) != 0) goto done;
+    rc = 0;
+done:
+    if (plain != NULL) {
+        sodium_memzero(plain, CSB_DOC_CHUNK * CSB_DOC_BATCH);
+        free(plain);
+    }
+    free(sealed);
+    sodium_memzero(&state, sizeof state);
+    close(in);
+    close(out);
+    if (rc == 0 && rename(temporary, output) != 0) rc = -1;
+    if (rc != 0) unlink(temporary);
+    return rc;
+}

@@ -27,6 +27,7 @@ if options.helpRequested {
 var registry = CaseRegistry()
 registry.addHarnessCases()
 registry.addCryptoCases()
+registry.addDocumentCases()
 registry.addRatchetCases()
 registry.addDiagnosticCases()
 registry.addRelayCases()

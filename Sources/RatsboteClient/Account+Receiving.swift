@@ -178,7 +178,12 @@ extension Account {
                 subject: Self.replySubject(original?.content.subject ?? ""), body: reply.body, attachments: [])
         case .documentNote(let content):
             var attachments: [Attachment] = []
+            var remote: [RemoteDocument] = []
             for document in content.documents {
+                if !document.isInline {
+                    remote.append(RemoteDocument(reference: document))
+                    continue
+                }
                 do {
                     attachments.append(try Documents.decryptInline(document))
                 } catch {
@@ -189,6 +194,7 @@ extension Account {
             note = NoteContent(
                 messageId: id, threadId: content.threadID.bytes, inReplyTo: content.inReplyTo?.bytes, subject: content.subject,
                 body: content.body, attachments: attachments)
+            note.remoteDocuments = remote
         case .deliveryReceipt(let ids), .readReceipt(let ids):
             let read: Bool
             if case .readReceipt = payload.content { read = true } else { read = false }

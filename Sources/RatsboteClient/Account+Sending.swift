@@ -28,22 +28,38 @@ extension Account {
         }
 
         if let connection { try refreshTrust(over: connection) }
+        let (group, targets) = try resolveTargets(recipient, over: connection, offlineError: offlineReason)
+        return try deliverNote(
+            to: targets, group: group, subject: subject, body: body, attachments: attachments, remoteDocuments: [],
+            inReplyTo: inReplyTo, over: connection)
+    }
+
+    /// Resolves a user or a group to the recipients whose devices get the note.
+    func resolveTargets(
+        _ recipient: String, over connection: RelayConnection?, offlineError: ClientError?
+    ) throws -> (group: GroupDefinition?, targets: [Recipient]) {
         let group = try group(named: recipient)
-        let targets: [Recipient]
         if let group {
             let members = group.members.filter { $0 != settings.address.userId }
             guard !members.isEmpty else { throw ClientError.groupEmpty(group.groupId) }
-            targets = try members.map { try resolveRecipient($0, over: connection, offlineError: offlineReason) }
-        } else {
-            targets = [try resolveRecipient(recipient, over: connection, offlineError: offlineReason)]
+            return (group, try members.map { try resolveRecipient($0, over: connection, offlineError: offlineError) })
         }
+        return (nil, [try resolveRecipient(recipient, over: connection, offlineError: offlineError)])
+    }
+
+    /// Encrypts one note for every device of `targets`, stores it as sent and flushes the outbox.
+    func deliverNote(
+        to targets: [Recipient], group: GroupDefinition?, subject: String, body: String, attachments: [Attachment],
+        remoteDocuments: [RemoteDocument], inReplyTo: String?, over connection: RelayConnection?
+    ) throws -> SendReport {
         let target = targets[0]
         let original = try inReplyTo.map { try message($0) }
         let messageId = Random.bytes(count: 16)
         let threadId = original?.content.threadId ?? messageId
-        let stored = NoteContent(
+        var stored = NoteContent(
             messageId: messageId, threadId: threadId, inReplyTo: original?.content.messageId, subject: subject, body: body,
             attachments: attachments)
+        stored.remoteDocuments = remoteDocuments
         let content = try sessionContent(for: stored, original: original)
         let payload = try MessagePayload(messageID: try MessageID(bytes: messageId), sentAt: now * 1000, content: content).encode()
 
@@ -74,7 +90,7 @@ extension Account {
     private func sessionContent(for note: NoteContent, original: StoredMessage?) throws -> Content {
         let threadID = try MessageID(bytes: note.threadId)
         let replyTo = try note.inReplyTo.map { try MessageID(bytes: $0) }
-        if note.attachments.isEmpty {
+        if note.attachments.isEmpty && note.remoteDocuments.isEmpty {
             guard let replyTo, let original else {
                 return .note(Note(subject: note.subject, body: note.body, threadID: threadID))
             }
@@ -82,11 +98,12 @@ extension Account {
                 return .reply(Reply(inReplyTo: replyTo, threadID: threadID, body: note.body))
             }
         }
-        let documents = try note.attachments.map { try Documents.encryptInline($0) }
-        let total = documents.reduce(0) { $0 + $1.inlineCiphertext.count }
+        let inline = try note.attachments.map { try Documents.encryptInline($0) }
+        let total = inline.reduce(0) { $0 + $1.inlineCiphertext.count }
         guard total <= Documents.maximumInlineBytes else {
             throw ClientError.attachmentTooLarge(path: note.attachments.map(\.fileName).joined(separator: ", "), size: total, maximum: Documents.maximumInlineBytes)
         }
+        let documents = inline + note.remoteDocuments.map(\.reference)
         return .documentNote(DocumentNote(threadID: threadID, inReplyTo: replyTo, subject: note.subject, body: note.body, documents: documents))
     }
 
@@ -106,7 +123,7 @@ extension Account {
     }
 
     /// Resolves through the relay's directory when connected, else from the contacts already known.
-    private func resolveRecipient(_ recipient: String, over connection: RelayConnection?, offlineError: ClientError?) throws -> Recipient {
+    func resolveRecipient(_ recipient: String, over connection: RelayConnection?, offlineError: ClientError?) throws -> Recipient {
         guard let connection else {
             let known = try database.contactDevices(of: recipient)
             // Without the relay there is no prekey bundle, so nothing can be encrypted or kept.

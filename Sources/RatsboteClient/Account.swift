@@ -64,6 +64,9 @@ public final class Account {
     let settings: Settings
     /// How long one relay operation may take before it fails.
     public var connectionTimeout: TimeInterval = 15
+    /// Called after each uploaded or downloaded blob chunk with the connection and the offset
+    /// reached; tests use it to drop the connection or restart the relay mid-transfer.
+    var blobChunkHook: ((RelayConnection, UInt64) throws -> Void)?
     /// Trust material checked by ``refreshTrust(over:)`` and when it was fetched (Unix seconds).
     var trustCache: TrustState?
     var trustFetchedAt: TimeInterval = 0

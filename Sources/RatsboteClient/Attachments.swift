@@ -28,32 +28,45 @@ extension Account {
         }
     }
 
-    /// Writes a message's attachments into `folder`.
+    /// Writes a message's attachments and documents into `folder`.
     ///
-    /// Each name is reduced to a safe base name first (see ``safeFileName(_:)``). An existing file
-    /// is never replaced unless `force` is set.
+    /// Each name is reduced to a safe base name first (see ``safeFileName(_:fallback:)``). An
+    /// existing file is never replaced unless `force` is set; every target is checked before the
+    /// first byte is written. Documents stored on the relay are downloaded (resumably), checked,
+    /// decrypted and then released on the relay.
     ///
     /// - Returns: the paths written.
-    public func saveAttachments(of id: String, to folder: String, force: Bool = false) throws -> [String] {
+    public func saveAttachments(
+        of id: String, to folder: String, force: Bool = false, progress: ((TransferProgress) -> Void)? = nil
+    ) throws -> [String] {
         let message = try message(id)
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ClientError.writeFailed(path: folder, reason: (error as NSError).localizedDescription)
-        }
-        var written: [String] = []
+        let names = message.content.attachments.map(\.fileName) + message.content.remoteDocuments.map(\.fileName)
+        var targets: [String] = []
         var used = Set<String>()
-        for (index, attachment) in message.content.attachments.enumerated() {
-            var name = Self.safeFileName(attachment.fileName, fallback: "attachment-\(index + 1)")
+        for (index, fileName) in names.enumerated() {
+            var name = Self.safeFileName(fileName, fallback: "attachment-\(index + 1)")
             while used.contains(name) { name = "\(index + 1)-" + name }
             used.insert(name)
             let path = (folder as NSString).appendingPathComponent(name)
             if !force && FileManager.default.fileExists(atPath: path) { throw ClientError.fileExists(path: path) }
-            // Non-public papers are readable by the owner only (0600), whatever the umask says.
-            try AtomicFile.write(attachment.data, to: path)
-            written.append(path)
+            targets.append(path)
         }
-        return written
+
+        for (attachment, path) in zip(message.content.attachments, targets) {
+            do {
+                try Data(attachment.data).write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                throw ClientError.writeFailed(path: path, reason: (error as NSError).localizedDescription)
+            }
+        }
+        let remoteTargets = targets.dropFirst(message.content.attachments.count)
+        if !message.content.remoteDocuments.isEmpty {
+            var connection = try connect()
+            for (document, path) in zip(message.content.remoteDocuments, remoteTargets) {
+                try downloadDocument(document, to: path, force: force, connection: &connection, progress: progress)
+            }
+        }
+        return targets
     }
 
     /// Reduces a sender's file name to a safe base name: no path separators, no control or

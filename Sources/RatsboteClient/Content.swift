@@ -15,6 +15,53 @@ public struct Attachment: Hashable, Sendable {
     }
 }
 
+/// A document stored on the relay as a blob: what a recipient needs to fetch, check and
+/// decrypt it. It is kept in the local database, which is sealed under the database key.
+public struct RemoteDocument: Hashable, Sendable {
+    public var fileName: String
+    public var mediaType: String
+    /// The plaintext size in bytes.
+    public var size: UInt64
+    /// The secretstream key (32 bytes).
+    public var key: [UInt8]
+    /// The secretstream header (24 bytes).
+    public var header: [UInt8]
+    /// BLAKE2b-256 of the whole ciphertext.
+    public var ciphertextHash: [UInt8]
+    /// The relay's blob id (16 bytes).
+    public var blobId: [UInt8]
+
+    public init(fileName: String, mediaType: String, size: UInt64, key: [UInt8], header: [UInt8], ciphertextHash: [UInt8], blobId: [UInt8]) {
+        self.fileName = fileName
+        self.mediaType = mediaType
+        self.size = size
+        self.key = key
+        self.header = header
+        self.ciphertextHash = ciphertextHash
+        self.blobId = blobId
+    }
+
+    func encode(to writer: inout WireWriter) {
+        writer.writeString(fileName)
+        writer.writeString(mediaType)
+        writer.writeUInt64(size)
+        writer.writeFixed(key)
+        writer.writeFixed(header)
+        writer.writeFixed(ciphertextHash)
+        writer.writeFixed(blobId)
+    }
+
+    init(from reader: inout WireReader) throws {
+        fileName = try reader.readString("document.fileName", maximum: 255)
+        mediaType = try reader.readString("document.mediaType", maximum: 127)
+        size = try reader.readUInt64("document.size")
+        key = try reader.readFixed(32, "document.key")
+        header = try reader.readFixed(24, "document.header")
+        ciphertextHash = try reader.readFixed(32, "document.ciphertextHash")
+        blobId = try reader.readFixed(16, "document.blobId")
+    }
+}
+
 /// A message as this device stores it locally (sealed under the database key): what the user
 /// wrote or received, with documents already checked and decrypted. It never leaves the device;
 /// on the wire, messages travel as the session layer's `MessagePayload`.
@@ -22,7 +69,9 @@ public struct Attachment: Hashable, Sendable {
 /// Layout: u8 format (1), message id (16), thread id (16), u8 has-reply-to + id (16),
 /// subject (varint, at most 1 KiB), body (varint, at most 1 MiB), attachments (count at most 16:
 /// file name at most 255 bytes, media type at most 127 bytes, data varint), u16 unsupported
-/// content kind (0 when the content was understood).
+/// content kind (0 when the content was understood), then, only when the message has any, the
+/// documents stored on the relay (count at most 16, each a ``RemoteDocument``). Older rows end
+/// after the content kind and read as having none.
 public struct NoteContent: Hashable, Sendable, WireCodable {
     public static let wireName = "NoteContent"
     static let kind: UInt8 = 1
@@ -39,6 +88,8 @@ public struct NoteContent: Hashable, Sendable, WireCodable {
     public var attachments: [Attachment]
     /// The content kind number when a newer client sent a kind this version cannot show; 0 otherwise.
     public var unsupportedKind: UInt16
+    /// Documents stored on the relay, fetched with `saveAttachments`.
+    public var remoteDocuments: [RemoteDocument] = []
 
     public init(
         messageId: [UInt8], threadId: [UInt8], inReplyTo: [UInt8]?, subject: String, body: String, attachments: [Attachment],
@@ -71,6 +122,9 @@ public struct NoteContent: Hashable, Sendable, WireCodable {
             w.writeVariable(a.data)
         }
         writer.writeUInt16(unsupportedKind)
+        if !remoteDocuments.isEmpty {
+            writer.writeList(remoteDocuments) { w, d in d.encode(to: &w) }
+        }
     }
 
     public init(from reader: inout WireReader) throws {
@@ -92,5 +146,8 @@ public struct NoteContent: Hashable, Sendable, WireCodable {
                 data: try r.readVariable("attachment.data", maximum: WireLimits.envelope))
         }
         unsupportedKind = try reader.readUInt16("unsupportedKind")
+        if !reader.isAtEnd {
+            remoteDocuments = try reader.readList("remoteDocuments", maximum: Self.maximumAttachments) { try RemoteDocument(from: &$0) }
+        }
     }
 }

@@ -51,6 +51,11 @@ final class RelayConnection {
         }
     }
 
+    /// Shuts the socket down as a dropped network would; later requests fail as unreachable.
+    func drop() {
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     deinit {
         Glibc.close(fd)
     }

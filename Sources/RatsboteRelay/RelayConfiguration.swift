@@ -66,6 +66,8 @@ public struct RelayConfiguration: Codable, Sendable, Equatable {
     /// One-time prekeys below which the owner receives a `prekeysLow` push.
     public var prekeysLowThreshold: Int = 10
     public var limits: RelayLimits = RelayLimits()
+    /// Limits on document blobs.
+    public var blobs: BlobLimits = BlobLimits()
 
     public init(organisation: String, publicAddress: String) {
         self.organisation = organisation
@@ -80,6 +82,7 @@ public struct RelayConfiguration: Codable, Sendable, Equatable {
         sweepIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .sweepIntervalSeconds) ?? 60
         prekeysLowThreshold = try container.decodeIfPresent(Int.self, forKey: .prekeysLowThreshold) ?? 10
         limits = try container.decodeIfPresent(RelayLimits.self, forKey: .limits) ?? RelayLimits()
+        blobs = try container.decodeIfPresent(BlobLimits.self, forKey: .blobs) ?? BlobLimits()
     }
 }
 

@@ -43,7 +43,7 @@ final class RelayConnection: @unchecked Sendable {
 
     let id: UInt64
     let descriptor: Int32
-    private unowned let server: RelayServer
+    unowned let server: RelayServer
     private var phase: Phase
     private var decoder: NoiseStreamDecoder
     private var encoder: NoiseStreamEncoder
@@ -51,7 +51,9 @@ final class RelayConnection: @unchecked Sendable {
     private var outputStart = 0
     private let openedAt: Double
     private var lastReceivedAt: Double
-    private var inFlight = 0
+    var inFlight = 0
+    /// Blob requests waiting for the blob thread; reading pauses at ``maximumBlobRequestsInFlight``.
+    var blobRequestsInFlight = 0
     private var closeWhenFlushed = false
     /// Set while this connection waits in the server's after-batch flush list.
     private var flushQueued = false
@@ -87,7 +89,7 @@ final class RelayConnection: @unchecked Sendable {
     /// Whether a storage response or unsent output is still pending, for the drain on shutdown.
     var hasPendingWork: Bool { inFlight > 0 || outputStart < output.count }
 
-    private var logger: Logger { server.logger.with("connection", .public(String(id))) }
+    var logger: Logger { server.logger.with("connection", .public(String(id))) }
 
     // MARK: - Readiness
 
@@ -227,7 +229,7 @@ final class RelayConnection: @unchecked Sendable {
     // MARK: - Frames
 
     private func processFrames() {
-        while inFlight < limits.maximumRequestsInFlight, pendingOutput < limits.outputHighWaterBytes, !closeWhenFlushed {
+        while inFlight < limits.maximumRequestsInFlight, blobRequestsInFlight < Self.maximumBlobRequestsInFlight, pendingOutput < limits.outputHighWaterBytes, !closeWhenFlushed {
             guard case .established(var transport) = phase else { return }
             let frame: [UInt8]?
             do {
@@ -313,6 +315,8 @@ final class RelayConnection: @unchecked Sendable {
             }
         case .directory(let query):
             submit(requestId) { store in (.directory(try store.directory(query: query)), {}) }
+        case .blob(let blob):
+            handleBlob(blob, id: requestId, device: device)
         case .trust:
             let issuer = server.issuer
             let now = server.clock.now()
@@ -499,7 +503,7 @@ final class RelayConnection: @unchecked Sendable {
         send(.push(push))
     }
 
-    private func respond(_ requestId: UInt32, _ response: RelayResponse) {
+    func respond(_ requestId: UInt32, _ response: RelayResponse) {
         send(.response(id: requestId, response))
     }
 
@@ -575,7 +579,7 @@ final class RelayConnection: @unchecked Sendable {
     }
 
     /// Called after a storage completion: take more frames and more pages.
-    private func resume() {
+    func resume() {
         if case .closed = phase { return }
         processFrames()
         fetchNextPageIfReady()
@@ -588,7 +592,8 @@ final class RelayConnection: @unchecked Sendable {
         var authenticating = false
         if case .authenticating = phase { authenticating = true }
         let pause =
-            authenticating || inFlight >= limits.maximumRequestsInFlight || pendingOutput >= limits.outputHighWaterBytes
+            authenticating || inFlight >= limits.maximumRequestsInFlight
+            || blobRequestsInFlight >= Self.maximumBlobRequestsInFlight || pendingOutput >= limits.outputHighWaterBytes
             || closeWhenFlushed
         guard wantWrite != watchingWrite || pause != readingPaused else { return }
         watchingWrite = wantWrite

@@ -22,6 +22,8 @@ public final class RelayServer: @unchecked Sendable {
     let clock: RelayClock
     let loop: EventLoop
     let storage: StorageQueue
+    /// Document blobs, on their own thread.
+    let blobs: BlobService
     private let listener: TCPListener
 
     private var connections: [UInt64: RelayConnection] = [:]
@@ -58,6 +60,7 @@ public final class RelayServer: @unchecked Sendable {
         self.loop = try EventLoop()
         let store = try folder.openStore()
         self.storage = StorageQueue(store: store, loop: loop, logger: logger)
+        self.blobs = BlobService(store: try BlobStore(dataPath: folder.path), limits: configuration.blobs)
         do {
             self.listener = try TCPListener(address: address)
         } catch {
@@ -231,6 +234,7 @@ public final class RelayServer: @unchecked Sendable {
         let now = clock.now()
         let logger = self.logger
         let onlineRows = Array(online.keys)
+        blobs.sweep(now: now, logger: logger)
         storage.submit { [self] store in
             do {
                 let count = try store.savepoint { try store.sweepExpired(now: now) }

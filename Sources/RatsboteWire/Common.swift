@@ -25,6 +25,10 @@ public enum WireLimits {
     public static let inviteToken = 16
     /// The short human-readable reason in an error response.
     public static let errorReason = 512
+    /// Blob bytes in one upload or download frame.
+    public static let blobChunk = 1024 * 1024
+    /// Blob ids: 16 random bytes chosen by the relay.
+    public static let blobId = 16
 }
 
 /// The cryptographic suite a key, bundle or message uses.

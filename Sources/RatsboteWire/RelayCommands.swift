@@ -21,6 +21,8 @@ public enum RelayRequest: Hashable, Sendable {
     case directory(query: String)
     /// Liveness check.
     case ping
+    /// A blob command: create, upload, status, download or release (see `BlobRequest`).
+    case blob(BlobRequest)
     /// Fetch the root key, issuer certificate, revocation list and groups.
     case trust
 
@@ -35,6 +37,7 @@ public enum RelayRequest: Hashable, Sendable {
         case .claimPrekeys: return 0x06
         case .directory: return 0x07
         case .ping: return 0x08
+        case .blob(let request): return request.opcode
         case .trust: return 0x09
         }
     }
@@ -50,6 +53,7 @@ public enum RelayRequest: Hashable, Sendable {
             writer.writeList(oneTime) { w, key in key.encode(to: &w) }
         case .claimPrekeys(let userId): writer.writeString(userId)
         case .directory(let query): writer.writeString(query)
+        case .blob(let request): request.encodeBody(to: &writer)
         }
     }
 
@@ -67,6 +71,7 @@ public enum RelayRequest: Hashable, Sendable {
         case 0x06: return .claimPrekeys(userId: try reader.readString("userId", maximum: WireLimits.userId))
         case 0x07: return .directory(query: try reader.readString("query", maximum: WireLimits.query))
         case 0x08: return .ping
+        case BlobRequest.opcodes: return .blob(try BlobRequest.decodeBody(opcode: opcode, from: &reader))
         case 0x09: return .trust
         default: throw WireError.invalidValue(structure: reader.structure, field: "opcode", value: "\(opcode)")
         }
@@ -165,6 +170,8 @@ public enum RelayResponse: Hashable, Sendable {
     case directory([DirectoryEntry])
     /// Response to `ping`.
     case pong
+    /// Response to a blob command (see `BlobResponse`).
+    case blob(BlobResponse)
     /// Answer to `trust`.
     case trust(TrustMaterial)
     /// An error with a numbered code.
@@ -179,6 +186,7 @@ public enum RelayResponse: Hashable, Sendable {
         case .prekeys: return 5
         case .directory: return 6
         case .pong: return 7
+        case .blob(let response): return response.tag
         case .trust: return 8
         case .failure: return 0
         }
@@ -200,6 +208,7 @@ public enum RelayResponse: Hashable, Sendable {
         case .done, .pong: break
         case .prekeys(let bundles): writer.writeList(bundles) { w, b in b.encode(to: &w) }
         case .directory(let entries): writer.writeList(entries) { w, e in e.encode(to: &w) }
+        case .blob(let response): response.encodeBody(to: &writer)
         case .trust(let material): material.encode(to: &writer)
         case .failure(let failure):
             writer.writeUInt16(failure.rawCode)
@@ -230,6 +239,7 @@ public enum RelayResponse: Hashable, Sendable {
         case 6:
             return .directory(try reader.readList("entries", maximum: WireLimits.directoryEntries) { try DirectoryEntry(from: &$0) })
         case 7: return .pong
+        case let tag where BlobResponse.tags.contains(tag): return .blob(try BlobResponse.decodeBody(tag: tag, from: &reader))
         case 8: return .trust(try TrustMaterial(from: &reader))
         case let tag: throw WireError.invalidValue(structure: reader.structure, field: "responseTag", value: "\(tag)")
         }

@@ -33,6 +33,12 @@ public enum RelayErrorCode: UInt16, Sendable, CaseIterable {
     case internalError = 14
     /// The protocol version in the handshake is not supported.
     case unsupportedVersion = 15
+    /// The uploading device holds its maximum of blob bytes on the relay.
+    case blobQuotaExceeded = 20
+    /// An upload offset differs from the bytes the relay holds; ask for the status and resume there.
+    case blobOffsetMismatch = 21
+    /// The blob is not completely uploaded yet, so it cannot be downloaded.
+    case blobIncomplete = 22
 }
 
 /// An error response: the numbered code and a short reason in English.

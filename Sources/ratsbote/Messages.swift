@@ -96,29 +96,34 @@ enum Text {
         case "send":
             return Localized(
                 en: """
-                    Usage: ratsbote send TO [--subject S] [--file PATH]... [--message TEXT]
+                    Usage: ratsbote send TO... [--subject S] [--file PATH]... [--message TEXT]
 
-                    Sends a note to TO (a user id or a name from 'ratsbote directory'). When TO is a
-                    group, every member gets the note. Without --message the text is read from
-                    standard input. --file attaches a file and can be repeated. If the relay cannot
-                    be reached, the note stays in the outbox and the next 'ratsbote sync' delivers it.
+                    Sends a note to each TO (a user id or a name from 'ratsbote directory'). When TO
+                    is a group, every member gets the note. Without --message the text is read from
+                    standard input. --file attaches a file and can be repeated; each file is
+                    encrypted and uploaded to the relay once, however many recipients there are, and
+                    needs the relay to be reachable. A note without files stays in the outbox when
+                    the relay cannot be reached, and the next 'ratsbote sync' delivers it.
 
                     Example:
                       ratsbote send dezernat-ii --subject "Anfrage" --message "Bitte um Auskunft"
-                      ratsbote send "Anna Schmidt" --file vorlage.pdf < begleittext.txt
+                      ratsbote send anna-schmidt jens-becker --file vorlage.pdf < begleittext.txt
                     """,
                 de: """
-                    Aufruf: ratsbote send AN [--subject BETREFF] [--file PFAD]... [--message TEXT]
+                    Aufruf: ratsbote send AN... [--subject BETREFF] [--file PFAD]... [--message TEXT]
 
-                    Sendet eine Notiz an AN (eine Benutzerkennung oder ein Name aus 'ratsbote directory').
-                    Ist AN eine Gruppe, erhält jedes Mitglied die Notiz. Ohne --message wird der Text
-                    von der Standardeingabe gelesen. --file hängt eine Datei an und kann mehrfach
-                    angegeben werden. Ist der Relay-Server nicht erreichbar, bleibt die Notiz im
-                    Postausgang, und das nächste 'ratsbote sync' stellt sie zu.
+                    Sendet eine Notiz an jedes AN (eine Benutzerkennung oder ein Name aus
+                    'ratsbote directory'). Ist AN eine Gruppe, erhält jedes Mitglied die Notiz. Ohne
+                    --message wird der Text von der Standardeingabe gelesen. --file hängt eine Datei
+                    an und kann mehrfach angegeben werden; jede Datei wird einmal verschlüsselt und
+                    zum Relay-Server hochgeladen, gleich wie viele Empfänger es sind, und der
+                    Relay-Server muss dafür erreichbar sein. Eine Notiz ohne Dateien bleibt im
+                    Postausgang, wenn der Relay-Server nicht erreichbar ist, und das nächste
+                    'ratsbote sync' stellt sie zu.
 
                     Beispiel:
                       ratsbote send dezernat-ii --subject "Anfrage" --message "Bitte um Auskunft"
-                      ratsbote send "Anna Schmidt" --file vorlage.pdf < begleittext.txt
+                      ratsbote send anna-schmidt jens-becker --file vorlage.pdf < begleittext.txt
                     """)
         case "sync":
             return Localized(
@@ -363,6 +368,14 @@ enum Text {
         Localized(
             en: "This message has a content type (\(kind)) that this version of Ratsbote cannot show. Install a newer version.",
             de: "Diese Nachricht hat einen Inhaltstyp (\(kind)), den diese Ratsbote-Version nicht anzeigen kann. Bitte eine neuere Version installieren.")
+    }
+
+    static func progress(_ progress: TransferProgress) -> Localized {
+        switch progress.phase {
+        case .encrypting: return Localized(en: "Encrypting \(progress.fileName)", de: "Verschlüsseln: \(progress.fileName)")
+        case .uploading: return Localized(en: "Uploading \(progress.fileName)", de: "Hochladen: \(progress.fileName)")
+        case .downloading: return Localized(en: "Downloading \(progress.fileName)", de: "Herunterladen: \(progress.fileName)")
+        }
     }
 
     static func saved(_ path: String) -> Localized { Localized(en: "Saved \(path)", de: "Gespeichert: \(path)") }

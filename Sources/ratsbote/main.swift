@@ -25,7 +25,8 @@ struct CLI {
         "enroll": ([], ["CODE"], 0),
         "whoami": ([], [], 0),
         "directory": ([], ["QUERY"], 1),
-        "send": ([OptionSpec("subject"), OptionSpec("message"), OptionSpec("file", repeatable: true)], ["TO"], 0),
+        // One or more recipients: the parser counts positionals, so TO is listed up to 64 times.
+        "send": ([OptionSpec("subject"), OptionSpec("message"), OptionSpec("file", repeatable: true)], Array(repeating: "TO", count: 64), 63),
         "sync": ([], [], 0),
         "inbox": ([], [], 0),
         "read": ([], ["ID"], 0),
@@ -253,10 +254,19 @@ struct CLI {
 
     func send() throws {
         let account = try openAccount()
-        let files = try attachments()
-        let report = try account.send(
-            to: arguments.positionals[0], subject: arguments.value("subject") ?? "", body: try messageText(), attachments: files)
-        printSendReport(report)
+        let paths = arguments.allValues("file")
+        let subject = arguments.value("subject") ?? ""
+        let body = try messageText()
+        if paths.isEmpty {
+            for recipient in arguments.positionals {
+                printSendReport(try account.send(to: recipient, subject: subject, body: body))
+            }
+            return
+        }
+        let bar = ProgressBar(language: language)
+        let reports = try account.send(to: arguments.positionals, subject: subject, body: body, files: paths, progress: bar.update)
+        bar.finish()
+        reports.forEach(printSendReport)
     }
 
     func reply() throws {
@@ -341,7 +351,10 @@ struct CLI {
     func save() throws {
         let account = try openAccount()
         let folder = arguments.value("out") ?? FileManager.default.currentDirectoryPath
-        let paths = try account.saveAttachments(of: arguments.positionals[0], to: folder, force: arguments.flag("force"))
+        let bar = ProgressBar(language: language)
+        let paths = try account.saveAttachments(
+            of: arguments.positionals[0], to: folder, force: arguments.flag("force"), progress: bar.update)
+        bar.finish()
         if json {
             printJSON(["saved": paths])
             return

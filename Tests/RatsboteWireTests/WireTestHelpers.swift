@@ -55,6 +55,8 @@ enum Samples {
     static let oneTime = OneTimePrekey(id: 300, publicKey: key)
     static let bundle = DevicePrekeyBundle(address: address, device: device, signedPrekey: signedPrekey, oneTimePrekey: oneTime)
 
+    static let blobId = [UInt8](repeating: 0x66, count: 16)
+
     static let frames: [(String, RelayFrame)] = [
         ("request.enroll", .request(id: 1, .enroll(EnrollRequest(
             token: [UInt8](repeating: 0x44, count: 16), identityKey: key, envelopeKey: key2, signature: signature)))),
@@ -66,6 +68,11 @@ enum Samples {
         ("request.claimPrekeys", .request(id: 6, .claimPrekeys(userId: "jens-becker"))),
         ("request.directory", .request(id: 7, .directory(query: "Stadtwerke"))),
         ("request.ping", .request(id: 8, .ping)),
+        ("request.blobCreate", .request(id: 10, .blob(.create(size: 104_857_641, recipientCount: 60, timeToLive: 0)))),
+        ("request.blobUpload", .request(id: 11, .blob(.upload(id: blobId, offset: 1_048_576, bytes: [1, 2, 3])))),
+        ("request.blobStatus", .request(id: 12, .blob(.status(id: blobId)))),
+        ("request.blobDownload", .request(id: 13, .blob(.download(id: blobId, offset: 0, length: 1_048_576)))),
+        ("request.blobRelease", .request(id: 14, .blob(.release(id: blobId)))),
         ("response.enrolled", .response(id: 1, .enrolled(address: address, displayName: "Anna Schmidt", role: "Ratsmitglied", unit: "Fraktion"))),
         ("response.stored", .response(id: 2, .stored(envelopeId: 42))),
         ("response.receiving", .response(id: 3, .receiving(backlog: 5, expiredUnread: 1, expiredSince: 1_780_000_000))),
@@ -73,6 +80,9 @@ enum Samples {
         ("response.prekeys", .response(id: 6, .prekeys([bundle, DevicePrekeyBundle(address: address, device: device, signedPrekey: signedPrekey, oneTimePrekey: nil)]))),
         ("response.directory", .response(id: 7, .directory([entry]))),
         ("response.pong", .response(id: 8, .pong)),
+        ("response.blobCreated", .response(id: 10, .blob(.created(id: blobId, expiresAt: 1_780_000_000)))),
+        ("response.blobStatus", .response(id: 12, .blob(.status(size: 104_857_641, received: 1_048_576, isComplete: false)))),
+        ("response.blobChunk", .response(id: 13, .blob(.chunk(offset: 0, bytes: [4, 5, 6])))),
         ("response.failure", .response(id: 9, .failure(RelayFailure(.mailboxFull, "mailbox of anna-schmidt.1 holds 10000 envelopes")))),
         ("request.trust", .request(id: 10, .trust)),
         ("response.trust", .response(id: 10, .trust(TrustMaterial(

@@ -113,3 +113,14 @@ int64_t csb_ratchet_alternating(csb_ratchet *ratchet, uint64_t iterations);
 /// The AEAD associated data of a ratchet message: both identity keys (64 bytes) and the encoded
 /// header (suite 2, ratchet key 32, two counters of 4 bytes).
 #define CSB_RATCHET_ASSOCIATED_DATA_BYTES 106
+
+// Document files: the work of DocumentFile in C. Encrypt reads `input` in batches of 16 chunks
+// of 64 KiB, pushes each chunk (the last tagged final), hashes the ciphertext with BLAKE2b-256,
+// writes `output` (created, mode 0600), fsyncs and closes it. Decrypt reads such a file, checks
+// its length, pulls every chunk, requires the final tag on the last one, hashes, writes a
+// temporary file beside `output`, fsyncs and renames it to `output`. Both return 0, or -1 on a
+// failure. `key` is 32 bytes; `plaintext_bytes` is the size of the document.
+int csb_document_encrypt_file(const char *input, const char *output, const unsigned char *key,
+                              unsigned char *hash_out);
+int csb_document_decrypt_file(const char *input, const char *output, const unsigned char *key,
+                              uint64_t plaintext_bytes, const unsigned char *expected_hash);

@@ -1,0 +1,271 @@
+import Foundation
+import RatsboteCrypto
+import RatsboteTestSupport
+import RatsboteWire
+import Testing
+
+@testable import RatsboteClient
+
+/// Documents through a real relay process: one upload for several recipients, resumed
+/// transfers, a relay restart mid-upload, damaged blobs and hostile file names.
+@Suite(.serialized) struct DocumentTransferTests {
+    static let chunk = SecretStream.chunkByteCount
+
+    static func pattern(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) ^ seed }
+    }
+
+    /// Writes `bytes` to a new file named `name` in the scenario folder and returns its path.
+    static func writeFile(_ scenario: Scenario, _ name: String, _ bytes: [UInt8]) throws -> String {
+        let folder = scenario.folder.appendingPathComponent("files-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent(name).path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func outputFolder(_ scenario: Scenario, _ name: String) throws -> String {
+        let folder = scenario.folder.appendingPathComponent("out-\(name)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.path
+    }
+
+    static func blobFiles(_ scenario: Scenario) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: scenario.relay.data.appendingPathComponent("blobs").path)) ?? []
+    }
+
+    static func contents(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+    @Test func oneUploadServesSeveralRecipients() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let carol = try scenario.enroll("Carol Conrad")
+        let sizes = [0, 1, Self.chunk, 4 * Self.chunk, Self.chunk + 1]
+        let paths = try sizes.enumerated().map { index, size in
+            try Self.writeFile(scenario, "doc-\(index).pdf", Self.pattern(size, seed: UInt8(index)))
+        }
+
+        let reports = try scenario.open("Alice Adler").send(to: [bob, carol], subject: "Vorlage", body: "Anbei", files: paths)
+        #expect(reports.count == 2)
+        #expect(reports.map(\.delivered) == [1, 1])
+        #expect(reports.map(\.queued) == [0, 0])
+        #expect(Self.blobFiles(scenario).count == sizes.count)
+
+        for name in ["Bob Berg", "Carol Conrad"] {
+            let account = try scenario.open(name)
+            #expect(try account.sync().received == 1)
+            let message = try #require(try account.inbox().first)
+            #expect(message.content.remoteDocuments.map(\.fileName) == sizes.indices.map { "doc-\($0).pdf" })
+            #expect(message.content.remoteDocuments.map(\.size) == sizes.map(UInt64.init))
+            let folder = try Self.outputFolder(scenario, name)
+            let saved = try account.saveAttachments(of: message.id, to: folder)
+            #expect(saved.count == sizes.count)
+            for (index, path) in saved.enumerated() {
+                #expect(try Self.contents(path) == Self.pattern(sizes[index], seed: UInt8(index)))
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: account.incomingFolder).isEmpty)
+        }
+        // Both recipients released every blob, so the relay deleted them.
+        #expect(Self.blobFiles(scenario).isEmpty)
+    }
+
+    @Test func droppedConnectionsResumeUploadAndDownload() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let plaintext = Self.pattern(3 * WireLimits.blobChunk + 12345)
+        let path = try Self.writeFile(scenario, "haushalt.pdf", plaintext)
+
+        let alice = try scenario.open("Alice Adler")
+        var uploadOffsets: [UInt64] = []
+        var dropped = 0
+        alice.blobChunkHook = { connection, offset in
+            uploadOffsets.append(offset)
+            if dropped < 2 && offset >= UInt64(WireLimits.blobChunk) {
+                dropped += 1
+                connection.drop()
+            }
+        }
+        _ = try alice.send(to: [bob], subject: "Haushalt", body: "", files: [path])
+        #expect(dropped == 2)
+        // Every chunk after a drop continued where the relay's copy ended: offsets only grow.
+        #expect(uploadOffsets == uploadOffsets.sorted())
+        #expect(uploadOffsets.last == DocumentFile.ciphertextByteCount(plaintextByteCount: UInt64(plaintext.count)))
+
+        let account = try scenario.open("Bob Berg")
+        _ = try account.sync()
+        let message = try #require(try account.inbox().first)
+        var downloadDrops = 0
+        account.blobChunkHook = { connection, offset in
+            if downloadDrops == 0 && offset >= UInt64(2 * WireLimits.blobChunk) {
+                downloadDrops += 1
+                connection.drop()
+            }
+        }
+        let saved = try account.saveAttachments(of: message.id, to: try Self.outputFolder(scenario, "bob"))
+        #expect(downloadDrops == 1)
+        #expect(try Self.contents(try #require(saved.first)) == plaintext)
+    }
+
+    @Test func relayRestartMidUpload() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let plaintext = Self.pattern(2 * WireLimits.blobChunk + 777)
+        let path = try Self.writeFile(scenario, "plan.pdf", plaintext)
+
+        let alice = try scenario.open("Alice Adler")
+        var restarted = false
+        alice.blobChunkHook = { _, offset in
+            if !restarted && offset >= UInt64(WireLimits.blobChunk) {
+                restarted = true
+                _ = scenario.relay.stop()
+                try scenario.relay.start()
+            }
+        }
+        _ = try alice.send(to: [bob], subject: "Plan", body: "", files: [path])
+        #expect(restarted)
+
+        let account = try scenario.open("Bob Berg")
+        #expect(try account.sync().received == 1)
+        let message = try #require(try account.inbox().first)
+        let saved = try account.saveAttachments(of: message.id, to: try Self.outputFolder(scenario, "bob"))
+        #expect(try Self.contents(try #require(saved.first)) == plaintext)
+    }
+
+    /// Damage done to the blob on the relay, after the upload and before the download. Bytes
+    /// appended to the relay's file are not listed: the relay serves only the size it recorded,
+    /// and DocumentFileTests covers an extended ciphertext.
+    enum BlobDamage: CaseIterable, Sendable {
+        case byteFlipped, truncated, chunksSwapped
+    }
+
+    @Test(arguments: BlobDamage.allCases)
+    func damagedBlobLeavesNoPlaintext(damage: BlobDamage) throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let path = try Self.writeFile(scenario, "akte.pdf", Self.pattern(3 * Self.chunk + 10))
+        _ = try scenario.open("Alice Adler").send(to: [bob], subject: "Akte", body: "", files: [path])
+
+        let blob = scenario.relay.data.appendingPathComponent("blobs").appendingPathComponent(try #require(Self.blobFiles(scenario).first))
+        var bytes = try Self.contents(blob.path)
+        let sealedChunk = Self.chunk + SecretStream.overheadByteCount
+        let header = SecretStream.headerByteCount
+        let expectedReason: String
+        switch damage {
+        case .byteFlipped:
+            bytes[header + sealedChunk + 100] ^= 0x20
+            expectedReason = "chunk at ciphertext offset \(header + sealedChunk) failed"
+        case .truncated:
+            bytes.removeLast(5)
+            expectedReason = "the relay returned 0 bytes at offset \(bytes.count)"
+        case .chunksSwapped:
+            let first = Array(bytes[header..<(header + sealedChunk)])
+            let second = Array(bytes[(header + sealedChunk)..<(header + 2 * sealedChunk)])
+            bytes.replaceSubrange(header..<(header + 2 * sealedChunk), with: second + first)
+            expectedReason = "chunk at ciphertext offset \(header) failed"
+        }
+        // The relay serves what its file holds; the client must notice.
+        try Data(bytes).write(to: blob)
+
+        let account = try scenario.open("Bob Berg")
+        _ = try account.sync()
+        let message = try #require(try account.inbox().first)
+        let folder = try Self.outputFolder(scenario, "bob")
+        do {
+            _ = try account.saveAttachments(of: message.id, to: folder)
+            Issue.record("a damaged blob (\(damage)) was saved")
+        } catch ClientError.documentRejected(let fileName, let reason) {
+            #expect(fileName == "akte.pdf")
+            #expect(reason.contains(expectedReason), "reason: \(reason)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: account.incomingFolder).isEmpty)
+    }
+
+    @Test func hostileFileNamesAreReduced() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let names = ["..hidden.pdf", "report\u{202E}fdp.exe", "bell\u{07}tab\u{09}.txt", "\u{2066}iso\u{2069}.pdf", "..."]
+        let paths = try names.map { try Self.writeFile(scenario, $0, Array($0.utf8)) }
+        _ = try scenario.open("Alice Adler").send(to: [bob], subject: "Namen", body: "", files: paths)
+
+        let account = try scenario.open("Bob Berg")
+        _ = try account.sync()
+        let message = try #require(try account.inbox().first)
+        let folder = try Self.outputFolder(scenario, "bob")
+        let saved = try account.saveAttachments(of: message.id, to: folder)
+        #expect(saved.map { ($0 as NSString).lastPathComponent } == ["hidden.pdf", "reportfdp.exe", "belltab.txt", "iso.pdf", "attachment-5"])
+        #expect(saved.allSatisfy { ($0 as NSString).deletingLastPathComponent == folder })
+        for (path, name) in zip(saved, names) {
+            #expect(try Self.contents(path) == Array(name.utf8))
+        }
+        #expect(Account.safeFileName("../../etc/passwd") == "passwd")
+        #expect(Account.safeFileName("C:\\Windows\\evil.bat") == "evil.bat")
+    }
+
+    @Test func saveNeverOverwritesWithoutForce() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let path = try Self.writeFile(scenario, "protokoll.pdf", Self.pattern(5000))
+        _ = try scenario.open("Alice Adler").send(to: [bob], subject: "Protokoll", body: "", files: [path])
+
+        let account = try scenario.open("Bob Berg")
+        _ = try account.sync()
+        let message = try #require(try account.inbox().first)
+        let folder = try Self.outputFolder(scenario, "bob")
+        let target = folder + "/protokoll.pdf"
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: target))
+
+        // The check runs before any download, so the blob stays on the relay for the retry.
+        expectClientError(.fileExists(path: target)) { try account.saveAttachments(of: message.id, to: folder) }
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "mine")
+        #expect(Self.blobFiles(scenario).count == 1)
+
+        _ = try account.saveAttachments(of: message.id, to: folder, force: true)
+        #expect(try Self.contents(target) == Self.pattern(5000))
+        #expect(Self.blobFiles(scenario).isEmpty)
+    }
+
+    /// 1 GiB through a real relay; set RATSBOTE_SLOW_TESTS=1 to run it.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["RATSBOTE_SLOW_TESTS"] == "1"))
+    func oneGibibyteThroughRelay() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let folder = scenario.folder.appendingPathComponent("big")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("plaene.zip").path
+        // Write 1 GiB in 1 MiB pieces, each distinct, without holding it in memory.
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        var piece = Self.pattern(1 << 20)
+        for index in 0..<1024 {
+            piece[0] = UInt8(truncatingIfNeeded: index)
+            piece[1] = UInt8(truncatingIfNeeded: index >> 8)
+            try handle.write(contentsOf: piece)
+        }
+        try handle.close()
+        let sourceHash = try Self.fileHash(path)
+
+        _ = try scenario.open("Alice Adler").send(to: [bob], subject: "Pläne", body: "", files: [path])
+        let account = try scenario.open("Bob Berg")
+        _ = try account.sync()
+        let message = try #require(try account.inbox().first)
+        let saved = try account.saveAttachments(of: message.id, to: try Self.outputFolder(scenario, "bob"))
+        #expect(try Self.fileHash(try #require(saved.first)) == sourceHash)
+        #expect(Self.blobFiles(scenario).isEmpty)
+    }
+
+    static func fileHash(_ path: String) throws -> [UInt8] {
+        let hasher = try BLAKE2b.Hasher()
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        while let data = try handle.read(upToCount: 4 << 20), !data.isEmpty { hasher.update([UInt8](data)) }
+        return hasher.finalize()
+    }
+}
