@@ -17,13 +17,18 @@ build: deps
 demo: build
 	@scripts/demo.sh
 
-# The whole suite: unit tests per module and the end-to-end tests over real TCP. The end-to-end
-# tests run the built binaries, so the build comes first.
+# The whole suite: unit tests per module and the end-to-end tests over real TCP (the end-to-end
+# tests run the built binaries, so the build comes first), then a short run of every fuzz target
+# and a short crash-durability check against a real relay killed with SIGKILL.
 test: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
+	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=5
+	$(MAKE) crash-check CRASH_CYCLES=3
 
 clean:
 	rm -rf .build
 
 -include Benchmarks/bench.mk
+-include Benchmarks/load.mk
+-include Fuzz/fuzz.mk

@@ -10,6 +10,10 @@ let package = Package(
     name: "Ratsbote",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "RatsboteCrypto", targets: ["RatsboteCrypto"]),
+        .library(name: "RatsboteWire", targets: ["RatsboteWire"]),
+        .library(name: "RatsboteNoise", targets: ["RatsboteNoise"]),
+        .library(name: "RatsboteSession", targets: ["RatsboteSession"]),
         .library(name: "RatsboteClient", targets: ["RatsboteClient"]),
         .library(name: "RatsboteRelay", targets: ["RatsboteRelay"]),
         .executable(name: "ratsbote", targets: ["ratsbote"]),
@@ -83,7 +87,7 @@ let package = Package(
             // The Python peer for the interoperability tests is run by path, not built.
             exclude: ["Interop"]
         ),
-        .testTarget(name: "RatsboteSessionTests", dependencies: ["RatsboteSession", "RatsboteTestSupport"]),
+        .testTarget(name: "RatsboteSessionTests", dependencies: ["RatsboteSession", "RatsboteCrypto", "RatsboteTestSupport"]),
         .testTarget(name: "RatsboteSupportTests", dependencies: ["RatsboteSupport", "RatsboteTestSupport"]),
         .testTarget(name: "RatsboteStorageTests", dependencies: ["RatsboteStorage", "RatsboteTestSupport"]),
         .testTarget(

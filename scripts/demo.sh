@@ -30,6 +30,10 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 
 step "Relay: init and serve on 127.0.0.1:$port (SQLite in $work/relay)"
 "$relay_bin" init --data "$work/relay" --org "Stadt Musterstadt" --address "127.0.0.1:$port"
+# The root key certified the issuing key at init; the relay runs without it from here on.
+mkdir -m 700 "$work/offline"
+mv "$work/relay/org-root.key" "$work/offline/"
+ok "org-root.key moved to offline storage; the relay keeps issuing.key and issuer.cert"
 "$relay_bin" serve --data "$work/relay" >"$work/relay.log" 2>&1 &
 relay_pid=$!
 for _ in $(seq 1 100); do
@@ -134,9 +138,26 @@ rb council read "${note_id:0:8}" | head -n 4
 [ "$first_note" = "read" ] || fail "the first note shows '$first_note', expected a read receipt"
 ok "same safety number on both sides; the department's read receipt reached the council member"
 
+committee_name="Ausschuss für Stadtentwicklung und Umwelt"
+subject6="Nichtöffentliche Vorlage für den Ausschuss"
+step "6. Operator defines a committee; the department sends one document to the whole group"
+"$relay_bin" group --data "$work/relay" create ausschuss-umwelt --name "$committee_name" --kind committee
+"$relay_bin" group --data "$work/relay" add ausschuss-umwelt "$council_id"
+"$relay_bin" group --data "$work/relay" add ausschuss-umwelt "$company_id"
+rb dept directory Ausschuss
+rb dept send "$committee_name" --subject "$subject6" --file "$document" --message "Anbei die Vorlage für den Ausschuss."
+for who in council company; do
+    rb "$who" sync
+    doc_id=$(rb "$who" inbox --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m[-1]["id"])')
+    mkdir -p "$work/committee-$who"
+    rb "$who" save "$doc_id" --out "$work/committee-$who"
+    cmp -s "$document" "$work/committee-$who/$(basename "$document")" || fail "committee document differs for $who"
+    ok "committee document arrived byte for byte at $who"
+done
+
 step "Blindness: no relay file contains any plaintext or subject"
 found=0
-for secret in "$body1" "$body2" "$body4" "$body5" "$subject1" "$subject3" "$subject4" \
+for secret in "$body1" "$body2" "$body4" "$body5" "$subject1" "$subject3" "$subject4" "$subject6" \
     "Verhandlungspreis" "Flurstück 345" "Beschlussvorschlag"; do
     if grep -r -a -F -q -- "$secret" "$work/relay" "$work/relay.log"; then
         printf '   ✘ found in relay files: %s\n' "$secret" >&2
@@ -145,7 +166,7 @@ for secret in "$body1" "$body2" "$body4" "$body5" "$subject1" "$subject3" "$subj
 done
 [ $found -eq 0 ] || fail "plaintext found on the relay"
 ls -l "$work/relay"
-ok "none of 10 plaintext strings occurs in $(find "$work/relay" -type f | wc -l) relay files or the relay log"
+ok "none of 11 plaintext strings occurs in $(find "$work/relay" -type f | wc -l) relay files or the relay log"
 
 step "Stop the relay"
 kill -TERM "$relay_pid"

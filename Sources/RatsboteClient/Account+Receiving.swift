@@ -33,6 +33,8 @@ extension Account {
     public func sync() throws -> SyncReport {
         var report = SyncReport()
         let connection = try connect()
+        // The newest revocation list first, so envelopes from revoked senders are refused.
+        try refreshTrust(over: connection)
         report.sent = try flushOutbox(over: connection).delivered
 
         guard case .receiving(let backlog, let expired, _) = try connection.request(.receive) else {
@@ -96,6 +98,12 @@ extension Account {
             return .rejected
         }
         let sender = content.sender
+        do {
+            try checkSenderCertificate(content.certificate, sender: sender, identityKey: content.senderIdentityKey.rawRepresentation)
+        } catch {
+            logger.warning("dropping an envelope whose sender certificate fails", ["sender": .public(sender.description), "error": .public("\(error)")])
+            return .rejected
+        }
 
         // The sender's identity key must be the pinned one, or on first contact the one the
         // directory lists for that device.

@@ -11,6 +11,10 @@ extension Account {
     ///
     /// When the relay cannot be reached, a note to a contact that already has sessions is still
     /// encrypted and kept in the outbox; ``SendReport/queued`` says so.
+    ///
+    /// `recipient` may name a group of the organisation (its id or name): the note then goes to
+    /// every current member's devices except this user's, under one message id. Every member is
+    /// resolved and checked before anything is encrypted, so a refused member stops the whole send.
     public func send(
         to recipient: String, subject: String, body: String, attachments: [Attachment] = [], inReplyTo: String? = nil
     ) throws -> SendReport {
@@ -23,7 +27,17 @@ extension Account {
             offlineReason = error
         }
 
-        let target = try resolveRecipient(recipient, over: connection, offlineError: offlineReason)
+        if let connection { try refreshTrust(over: connection) }
+        let group = try group(named: recipient)
+        let targets: [Recipient]
+        if let group {
+            let members = group.members.filter { $0 != settings.address.userId }
+            guard !members.isEmpty else { throw ClientError.groupEmpty(group.groupId) }
+            targets = try members.map { try resolveRecipient($0, over: connection, offlineError: offlineReason) }
+        } else {
+            targets = [try resolveRecipient(recipient, over: connection, offlineError: offlineReason)]
+        }
+        let target = targets[0]
         let original = try inReplyTo.map { try message($0) }
         let messageId = Random.bytes(count: 16)
         let threadId = original?.content.threadId ?? messageId
@@ -34,19 +48,25 @@ extension Account {
         let payload = try MessagePayload(messageID: try MessageID(bytes: messageId), sentAt: now * 1000, content: content).encode()
 
         let idHex = Encoding.hex(messageId)
-        try encryptAndQueue(payload, messageId: idHex, to: target, over: connection)
+        for target in targets { try encryptAndQueue(payload, messageId: idHex, to: target, over: connection) }
         try database.insertMessage(
             StoredMessage(
-                id: idHex, direction: .outgoing, peer: target.devices[0].address, peerName: target.displayName,
+                id: idHex, direction: .outgoing, peer: target.devices[0].address, peerName: group?.name ?? target.displayName,
                 sentAt: Date(timeIntervalSince1970: TimeInterval(now)), read: true, content: stored))
 
         var delivered = 0
         if let connection { delivered = try flushOutbox(over: connection).delivered }
         let pending = try database.outboxCount()
+        let named: DirectoryEntry
+        if let group {
+            named = DirectoryEntry(
+                userId: group.groupId, displayName: group.name, role: group.kind == .committee ? "committee" : "unit", unit: "", devices: [])
+        } else {
+            named = DirectoryEntry(userId: target.userId, displayName: target.displayName, role: target.role, unit: target.unit, devices: [])
+        }
         return SendReport(
-            messageId: idHex,
-            recipient: DirectoryEntry(userId: target.userId, displayName: target.displayName, role: target.role, unit: target.unit, devices: []),
-            delivered: delivered, queued: pending)
+            messageId: idHex, recipient: named, groupMembers: group == nil ? [] : targets.map(\.userId), delivered: delivered,
+            queued: pending)
     }
 
     /// The session content for a message: a plain note or reply when that carries everything,
@@ -89,10 +109,22 @@ extension Account {
     private func resolveRecipient(_ recipient: String, over connection: RelayConnection?, offlineError: ClientError?) throws -> Recipient {
         guard let connection else {
             let known = try database.contactDevices(of: recipient)
-            guard !known.isEmpty else { throw offlineError ?? ClientError.recipientNotFound(recipient) }
-            return Recipient(userId: recipient, displayName: known[0].displayName, role: "", unit: "", devices: known)
+            // Without the relay there is no prekey bundle, so nothing can be encrypted or kept.
+            guard !known.isEmpty else { throw ClientError.noSessionOffline(userId: recipient) }
+            // The revocation list from the last refresh stops encryption to revoked devices even offline.
+            let usable = try known.filter { try !isRevokedOrExpired($0.address) }
+            guard !usable.isEmpty else { throw ClientError.recipientRevoked(recipient) }
+            return Recipient(userId: recipient, displayName: usable[0].displayName, role: "", unit: "", devices: usable)
         }
-        let entry = try resolve(recipient, over: connection)
+        let entry: DirectoryEntry
+        do {
+            entry = try resolve(recipient, over: connection)
+        } catch ClientError.recipientNotFound(let name) {
+            // The relay lists no revoked participant; a known contact that vanished is named as revoked.
+            let known = try database.contactDevices(of: name)
+            if !known.isEmpty, try known.allSatisfy({ try isRevokedOrExpired($0.address) }) { throw ClientError.recipientRevoked(name) }
+            throw ClientError.recipientNotFound(name)
+        }
         guard !entry.devices.isEmpty else { throw ClientError.recipientHasNoDevice(entry.userId) }
         var devices: [ContactDevice] = []
         for device in entry.devices {
@@ -113,6 +145,7 @@ extension Account {
                 throw ClientError.identityKeyChanged(userId: userId)
             }
             guard pinned.pendingIdentityKey == nil else { throw ClientError.identityKeyChanged(userId: userId) }
+            if !listed.certificate.isEmpty { try database.setSetting(Self.contactCertificateSetting(address), listed.certificate) }
             var refreshed = pinned
             refreshed.displayName = displayName
             refreshed.envelopeKey = listed.envelopeKey
@@ -123,6 +156,7 @@ extension Account {
             address: address, displayName: displayName, identityKey: listed.identityKey, envelopeKey: listed.envelopeKey,
             pendingIdentityKey: nil, verified: false)
         try database.pin(device)
+        if !listed.certificate.isEmpty { try database.setSetting(Self.contactCertificateSetting(address), listed.certificate) }
         return device
     }
 
@@ -132,6 +166,7 @@ extension Account {
     /// device's new session state and its outbox entry are written in one transaction.
     func encryptAndQueue(_ payload: [UInt8], messageId: String, to recipient: Recipient, over connection: RelayConnection?) throws {
         var bundles: [UInt32: DevicePrekeyBundle]?
+        let certificate = try ownCertificate()
         for device in recipient.devices {
             var sessions = try database.sessions(with: device.address)
             if sessions.active == nil {
@@ -153,7 +188,7 @@ extension Account {
 
             let message = try sessions.encrypt(payload)
             let sealed = SealedSender.seal(
-                SealedSenderContent(sender: settings.address, senderIdentityKey: identityKey.publicKey, certificate: [], message: message),
+                SealedSenderContent(sender: settings.address, senderIdentityKey: identityKey.publicKey, certificate: certificate, message: message),
                 to: try X25519PublicKey(rawRepresentation: device.envelopeKey))
             try database.transaction {
                 try database.saveSessions(sessions, with: device.address)
@@ -169,10 +204,14 @@ extension Account {
         return Dictionary(bundles.map { ($0.address.deviceId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Sends every outbox entry in order; returns how many the relay accepted.
+    /// Sends every outbox entry in order.
+    ///
+    /// - Returns: how many envelopes of messages (receipts not counted) the relay accepted, and
+    ///   how many entries of any kind remain.
     func flushOutbox(over connection: RelayConnection) throws -> (delivered: Int, pending: Int) {
         var delivered = 0
         let items = try database.outbox()
+        let messageIds = try database.outgoingMessageIds()
         for item in items {
             try database.noteAttempt(item.seq)
             do {
@@ -181,14 +220,14 @@ extension Account {
                     throw ClientError.protocolViolation("unexpected response to send")
                 }
                 try database.removeFromOutbox(item.seq)
-                delivered += 1
+                if messageIds.contains(item.messageId) { delivered += 1 }
             } catch ClientError.relay(let failure) where failure.code == .unknownRecipient || failure.code == .revoked {
                 // The device is gone for good; retrying cannot succeed.
                 logger.warning("dropping envelope for a removed device", ["recipient": .public(item.recipient.description)])
                 try database.removeFromOutbox(item.seq)
             }
         }
-        return (delivered, items.count - delivered)
+        return (delivered, try database.outboxCount())
     }
 
     /// Queues a receipt to one device; receipts are sent with the next outbox flush.

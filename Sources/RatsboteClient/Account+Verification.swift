@@ -22,7 +22,7 @@ extension Account {
     /// When the contact's key changed, the number is the one for the new key, which the user
     /// compares before confirming it.
     public func safetyNumber(with recipient: String) throws -> SafetyNumberReport {
-        var devices = try database.contactDevices(of: recipient)
+        var devices = try database.contactDevices(of: try knownUserId(recipient))
         if devices.isEmpty {
             let connection = try connect()
             let entry = try resolve(recipient, over: connection)
@@ -43,12 +43,21 @@ extension Account {
     /// changed key is accepted (old sessions with the previous key are dropped), and the contact
     /// is marked verified.
     public func confirmSafetyNumber(of recipient: String) throws {
-        let devices = try database.contactDevices(of: recipient)
+        let userId = try knownUserId(recipient)
+        let devices = try database.contactDevices(of: userId)
         guard !devices.isEmpty else { throw ClientError.unknownContact(recipient) }
         for device in devices where device.pendingIdentityKey != nil {
             try database.acceptChangedKey(device.address)
         }
-        try database.markVerified(recipient)
-        logger.info("safety number confirmed", ["user": .public(recipient)])
+        try database.markVerified(userId)
+        logger.info("safety number confirmed", ["user": .public(userId)])
+    }
+
+    /// Maps a contact's display name to their user id when exactly one known contact has it;
+    /// anything else is returned unchanged.
+    private func knownUserId(_ recipient: String) throws -> String {
+        guard try database.contactDevices(of: recipient).isEmpty else { return recipient }
+        let named = try database.contactUserIds(named: recipient)
+        return named.count == 1 ? named[0] : recipient
     }
 }

@@ -7,8 +7,10 @@ import RatsboteWire
 public struct SendReport: Sendable, Equatable {
     /// The new message's id (hex).
     public var messageId: String
-    /// The recipient as the directory names them.
+    /// The recipient as the directory names them; for a group, its id, name and kind, and no devices.
     public var recipient: DirectoryEntry
+    /// The user ids the message went to when the recipient is a group (without the sender).
+    public var groupMembers: [String] = []
     /// Envelopes the relay accepted now.
     public var delivered: Int
     /// Envelopes kept in the outbox for a later `sync`.
@@ -62,6 +64,9 @@ public final class Account {
     let settings: Settings
     /// How long one relay operation may take before it fails.
     public var connectionTimeout: TimeInterval = 15
+    /// Trust material checked by ``refreshTrust(over:)`` and when it was fetched (Unix seconds).
+    var trustCache: TrustState?
+    var trustFetchedAt: TimeInterval = 0
 
     struct Settings {
         var address: DeviceAddress
@@ -137,6 +142,8 @@ public final class Account {
             let database = try ClientDatabase(path: home.databasePath, key: try SymmetricKey(keys.databaseKey))
             try saveSettings(settings, in: database)
             let account = try Account(home: home, keys: keys, database: database, settings: settings, logger: logger)
+            // Pins the root from the invite and fetches this device's own certificate.
+            try account.refreshTrust(over: connection)
             try account.uploadInitialPrekeys(over: connection)
             logger.info("enrolled", ["user": .public(address.userId), "device": .public(String(address.deviceId))])
             return account
@@ -211,39 +218,78 @@ public final class Account {
         }
     }
 
-    /// Searches the organisation's directory.
+    /// Searches the organisation's directory by name, role, unit or user id.
+    ///
+    /// Only certified entries are returned, with name, role and unit as their certificates state
+    /// them. Entries whose certificates fail the checks are left out and logged.
     public func directory(_ query: String = "") throws -> [DirectoryEntry] {
         let connection = try connect()
-        do {
-            guard case .directory(let entries) = try connection.request(.directory(query: query)) else {
-                throw ClientError.protocolViolation("unexpected response to directory")
-            }
-            return entries
-        } catch ClientError.relay(let failure) where failure.code == .notFound {
-            return []
+        let entries = try certifiedEntries(query, over: connection).compactMap { try? $0.get() }
+        let needle = query.lowercased()
+        return entries.filter { entry in
+            needle.isEmpty || entry.userId == query || entry.displayName.lowercased().contains(needle)
+                || entry.role.lowercased().contains(needle) || entry.unit.lowercased().contains(needle)
         }
     }
 
-    /// Finds exactly one participant for `recipient`: an exact user id, else a unique match.
-    func resolve(_ recipient: String, over connection: RelayConnection) throws -> DirectoryEntry {
+    /// Fetches directory entries and checks each one's certificates.
+    func certifiedEntries(_ query: String, over connection: RelayConnection) throws -> [Result<DirectoryEntry, ClientError>] {
+        let trust = try refreshTrust(over: connection)
         let entries: [DirectoryEntry]
         do {
-            guard case .directory(let found) = try connection.request(.directory(query: recipient)) else {
+            guard case .directory(let found) = try connection.request(.directory(query: query)) else {
                 throw ClientError.protocolViolation("unexpected response to directory")
             }
             entries = found
         } catch ClientError.relay(let failure) where failure.code == .notFound {
             entries = []
         }
+        return entries.map { entry in
+            guard !entry.devices.isEmpty else {
+                return .failure(.recipientHasNoDevice(entry.userId))
+            }
+            do {
+                return .success(try certifiedEntry(entry, trust: trust))
+            } catch let error as ClientError {
+                return .failure(error)
+            } catch {
+                return .failure(.storage("\(error)"))
+            }
+        }
+    }
+
+    /// Finds exactly one certified participant for `recipient`: an exact user id, else a unique
+    /// match on the certified name.
+    ///
+    /// - Throws: the entry's certificate failure when the participant named exactly by user id
+    ///   fails the checks, ``ClientError/recipientNotFound(_:)`` or ``ClientError/recipientAmbiguous(_:candidates:)``.
+    func resolve(_ recipient: String, over connection: RelayConnection) throws -> DirectoryEntry {
+        let results = try certifiedEntries(recipient, over: connection)
+        var entries: [DirectoryEntry] = []
+        var failures: [ClientError] = []
+        for result in results {
+            switch result {
+            case .success(let entry): entries.append(entry)
+            case .failure(let error): failures.append(error)
+            }
+        }
+        if entries.isEmpty, failures.count == 1 { throw failures[0] }
+        for failure in failures {
+            switch failure {
+            case .certificateRejected(let userId, reason: _) where userId == recipient: throw failure
+            case .recipientHasNoDevice(let userId) where userId == recipient: throw failure
+            default: continue
+            }
+        }
+        // Only a user id or a whole display name picks a recipient: a word that happens to match
+        // one role or unit today must not send confidential text to whoever that is.
         if let exact = entries.first(where: { $0.userId == recipient }) { return exact }
         let lowered = recipient.lowercased()
         let exactNames = entries.filter { $0.displayName.lowercased() == lowered }
         if exactNames.count == 1 { return exactNames[0] }
-        switch entries.count {
-        case 0: throw ClientError.recipientNotFound(recipient)
-        case 1: return entries[0]
-        default: throw ClientError.recipientAmbiguous(recipient, candidates: entries.map { "\($0.userId) (\($0.displayName))" })
-        }
+        let candidates = (exactNames.isEmpty ? entries : exactNames).map { "\($0.userId) (\($0.displayName))" }
+        guard !candidates.isEmpty else { throw ClientError.recipientNotFound(recipient) }
+        throw ClientError.recipientAmbiguous(recipient, candidates: candidates)
     }
 
     // MARK: - Reading

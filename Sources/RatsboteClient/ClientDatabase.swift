@@ -116,6 +116,7 @@ final class ClientDatabase {
         self.key = key
     }
 
+    @discardableResult
     func wrap<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
@@ -230,6 +231,15 @@ final class ClientDatabase {
                 [.text(address.userId), .integer(Int64(address.deviceId))])
             try database.query(
                 "DELETE FROM sessions WHERE user_id = ? AND device_id = ?", [.text(address.userId), .integer(Int64(address.deviceId))])
+        }
+    }
+
+    /// The user ids of known contacts whose display name equals `name`, ignoring case.
+    func contactUserIds(named name: String) throws -> [String] {
+        try wrap {
+            try database.query(
+                "SELECT DISTINCT user_id FROM contact_devices WHERE lower(display_name) = lower(?) ORDER BY user_id", [.text(name)]
+            ).compactMap { $0.first?.string }
         }
     }
 
@@ -407,6 +417,11 @@ final class ClientDatabase {
                     idempotencyId: row[4].bytes ?? [], sealed: row[5].bytes ?? [])
             }
         }
+    }
+
+    /// The ids of messages this device sent (receipts are not messages).
+    func outgoingMessageIds() throws -> Set<String> {
+        try wrap { Set(try database.query("SELECT id FROM messages WHERE direction = 'out'").compactMap { $0.first?.string }) }
     }
 
     func outboxCount() throws -> Int {

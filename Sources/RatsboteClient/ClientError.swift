@@ -31,6 +31,8 @@ public enum ClientError: Error, Equatable, Sendable {
     case identityKeyChanged(userId: String)
     /// The relay could not be reached.
     case relayUnreachable(address: String, reason: String)
+    /// The relay closed the connection during the handshake: its key differs from the pinned one.
+    case handshakeRejected(address: String, reason: String)
     /// The relay responded with an error.
     case relay(RelayFailure)
     /// The relay broke the protocol (unexpected frame, bad handshake).
@@ -52,6 +54,15 @@ public enum ClientError: Error, Equatable, Sendable {
     case recipientNotReady(String)
     /// A participant's safety number cannot be confirmed because its key changed and was not yet seen.
     case unknownContact(String)
+    /// A directory entry's certificate failed its checks: the relay served keys the organisation
+    /// did not certify, or the certificate expired or was revoked.
+    case certificateRejected(userId: String, reason: CertificateError)
+    /// The trust material the relay served does not chain to the root pinned from the invite.
+    case trustRejected(CertificateError)
+    /// The organisation revoked every device of this contact; nothing is encrypted to them.
+    case recipientRevoked(String)
+    /// The group has no member besides the sender.
+    case groupEmpty(String)
     /// Local storage failed.
     case storage(String)
 }

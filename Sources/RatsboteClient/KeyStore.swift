@@ -105,14 +105,48 @@ public struct KeyStore: Sendable {
             throw ClientError.notEnrolled(home: (path as NSString).deletingLastPathComponent)
         }
         let bytes = [UInt8](data)
+        let header = try parseHeader(bytes, path: path)
+
+        let derived = try Argon2id.deriveKey(from: passphrase, salt: header.salt, parameters: header.parameters, outputByteCount: 64)
+        let (sealingKey, checkKey) = split(derived)
+        guard constantTimeEqual(try check(checkKey), header.check) else { throw ClientError.wrongPassphrase }
+
+        let headerBytes = Array(bytes[0..<headerByteCount])
+        var plaintext: [UInt8]
+        do {
+            plaintext = try XChaCha20Poly1305.open(bytes[headerByteCount...], using: sealingKey, nonce: header.nonce, authenticating: headerBytes)
+        } catch {
+            throw ClientError.keyStoreDamaged(path: path, reason: "contents do not authenticate (the file was altered or truncated)")
+        }
+        defer { wipe(&plaintext) }
+        return try Contents(serialized: plaintext, path: path)
+    }
+
+    /// The unencrypted start of a key store file: what key derivation needs.
+    public struct Header: Sendable, Equatable {
+        /// Argon2id cost, already checked against ``Argon2id/Parameters`` bounds.
+        public var parameters: Argon2id.Parameters
+        public var salt: [UInt8]
+        /// The passphrase check value (not secret: it is keyed with a derived key).
+        public var check: [UInt8]
+        public var nonce: [UInt8]
+    }
+
+    /// Parses and bounds-checks the header of a key store file's `bytes` without deriving a key.
+    ///
+    /// Everything a damaged or hostile file controls is checked here, before the expensive
+    /// Argon2id step, so ``read(from:passphrase:)`` never starts a derivation with costs outside
+    /// the bounds. `path` is used only in error messages.
+    ///
+    /// - Throws: ``ClientError/keyStoreDamaged(path:reason:)`` or
+    ///   ``ClientError/keyStoreUnsupportedVersion(path:version:)``.
+    public static func parseHeader(_ bytes: [UInt8], path: String) throws -> Header {
         guard bytes.count >= headerByteCount + XChaCha20Poly1305.tagByteCount else {
             throw ClientError.keyStoreDamaged(path: path, reason: "file has \(bytes.count) bytes, too short")
         }
 
         var reader = WireReader(bytes, structure: "KeyStore")
-        let parameters: Argon2id.Parameters
-        let salt: [UInt8]
-        let storedCheck: [UInt8]
+        let header: Header
         do {
             guard try reader.readFixed(4, "magic") == magic else {
                 throw ClientError.keyStoreDamaged(path: path, reason: "not a Ratsbote key store (wrong magic bytes)")
@@ -121,32 +155,19 @@ public struct KeyStore: Sendable {
             guard fileVersion == version else {
                 throw ClientError.keyStoreUnsupportedVersion(path: path, version: Int(fileVersion))
             }
-            parameters = Argon2id.Parameters(operations: try reader.readUInt64("operations"), memoryBytes: try reader.readUInt64("memoryBytes"))
-            salt = try reader.readFixed(16, "salt")
-            storedCheck = try reader.readFixed(32, "check")
+            let parameters = Argon2id.Parameters(operations: try reader.readUInt64("operations"), memoryBytes: try reader.readUInt64("memoryBytes"))
+            header = Header(
+                parameters: parameters, salt: try reader.readFixed(16, "salt"), check: try reader.readFixed(32, "check"),
+                nonce: try reader.readFixed(XChaCha20Poly1305.nonceByteCount, "nonce"))
         } catch let error as WireError {
             throw ClientError.keyStoreDamaged(path: path, reason: error.description)
         }
         do {
-            try parameters.validate()
+            try header.parameters.validate()
         } catch {
             throw ClientError.keyStoreDamaged(path: path, reason: "Argon2id parameters out of bounds: \(error)")
         }
-
-        let derived = try Argon2id.deriveKey(from: passphrase, salt: salt, parameters: parameters, outputByteCount: 64)
-        let (sealingKey, checkKey) = split(derived)
-        guard constantTimeEqual(try check(checkKey), storedCheck) else { throw ClientError.wrongPassphrase }
-
-        let header = Array(bytes[0..<headerByteCount])
-        let nonce = Array(header.suffix(XChaCha20Poly1305.nonceByteCount))
-        var plaintext: [UInt8]
-        do {
-            plaintext = try XChaCha20Poly1305.open(bytes[headerByteCount...], using: sealingKey, nonce: nonce, authenticating: header)
-        } catch {
-            throw ClientError.keyStoreDamaged(path: path, reason: "contents do not authenticate (the file was altered or truncated)")
-        }
-        defer { wipe(&plaintext) }
-        return try Contents(serialized: plaintext, path: path)
+        return header
     }
 
     private static func split(_ derived: SecureBytes) -> (SymmetricKey, SecureBytes) {

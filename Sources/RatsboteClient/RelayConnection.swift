@@ -28,18 +28,23 @@ final class RelayConnection {
             var handshake = try NoiseHandshake(
                 pattern: .IK, role: .initiator, prologue: RatsboteTransport.prologue, localStatic: transportKey, remoteStatic: relayKey)
             let first = try handshake.writeMessage(payload: ClientHello().encoded())
-            try Self.sendAll(fd, Self.lengthPrefixed(first), timeout: timeout)
+            try Self.sendAll(fd, Self.lengthPrefixed(first), timeout: timeout, address: address)
 
             var decoder = NoiseStreamDecoder(maximumFrame: WireLimits.frame)
             let deadline = Date().addingTimeInterval(timeout)
             var reply: [UInt8]?
             while reply == nil {
                 reply = try decoder.nextNoiseMessage()
-                if reply == nil { decoder.append(try Self.receiveSome(fd, deadline: deadline)) }
+                if reply == nil { decoder.append(try Self.receiveSome(fd, deadline: deadline, address: address)) }
             }
             _ = try handshake.readMessage(reply!)
             self.transport = try handshake.split()
             self.decoder = decoder
+        } catch ClientError.relayUnreachable(let address, let reason) where reason != Self.timedOut {
+            // The TCP connection worked but the relay dropped the handshake: the relay key
+            // pinned from the invite code is not this relay's key.
+            Glibc.close(fd)
+            throw ClientError.handshakeRejected(address: address, reason: reason)
         } catch {
             Glibc.close(fd)
             throw Self.describe(error, address: "\(host):\(port)")
@@ -96,7 +101,7 @@ final class RelayConnection {
     private func sendFrame(_ frame: RelayFrame) throws {
         do {
             let bytes = try encoder.encode(frame: frame.encoded(), with: &transport)
-            try Self.sendAll(fd, bytes, timeout: timeout)
+            try Self.sendAll(fd, bytes, timeout: timeout, address: address)
         } catch {
             throw Self.describe(error, address: address)
         }
@@ -111,7 +116,7 @@ final class RelayConnection {
                 if allowTimeout, Date() >= deadline { return nil }
                 let bytes: [UInt8]
                 do {
-                    bytes = try Self.receiveSome(fd, deadline: deadline)
+                    bytes = try Self.receiveSome(fd, deadline: deadline, address: address)
                 } catch ClientError.relayUnreachable(_, let reason) where allowTimeout && reason == Self.timedOut {
                     return nil
                 }
@@ -185,38 +190,38 @@ final class RelayConnection {
         throw ClientError.relayUnreachable(address: address, reason: lastReason)
     }
 
-    private static func sendAll(_ fd: Int32, _ bytes: [UInt8], timeout: TimeInterval) throws {
+    private static func sendAll(_ fd: Int32, _ bytes: [UInt8], timeout: TimeInterval, address: String) throws {
         var offset = 0
         let deadline = Date().addingTimeInterval(timeout)
         while offset < bytes.count {
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
             guard poll(&pfd, 1, remaining) == 1 else {
-                throw ClientError.relayUnreachable(address: "fd \(fd)", reason: timedOut)
+                throw ClientError.relayUnreachable(address: address, reason: timedOut)
             }
             let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
             if sent < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
-                throw ClientError.relayUnreachable(address: "fd \(fd)", reason: String(cString: strerror(errno)))
+                throw ClientError.relayUnreachable(address: address, reason: String(cString: strerror(errno)))
             }
             offset += sent
         }
     }
 
-    private static func receiveSome(_ fd: Int32, deadline: Date) throws -> [UInt8] {
+    private static func receiveSome(_ fd: Int32, deadline: Date, address: String) throws -> [UInt8] {
         while true {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
             let ready = poll(&pfd, 1, remaining)
             if ready < 0 && errno == EINTR { continue }
-            guard ready == 1 else { throw ClientError.relayUnreachable(address: "fd \(fd)", reason: timedOut) }
+            guard ready == 1 else { throw ClientError.relayUnreachable(address: address, reason: timedOut) }
             var buffer = [UInt8](repeating: 0, count: 65536)
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, 65536, 0) }
             if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
-                throw ClientError.relayUnreachable(address: "fd \(fd)", reason: String(cString: strerror(errno)))
+                throw ClientError.relayUnreachable(address: address, reason: String(cString: strerror(errno)))
             }
-            if count == 0 { throw ClientError.relayUnreachable(address: "fd \(fd)", reason: "connection closed by the relay") }
+            if count == 0 { throw ClientError.relayUnreachable(address: address, reason: "connection closed by the relay") }
             buffer.removeLast(buffer.count - count)
             return buffer
         }

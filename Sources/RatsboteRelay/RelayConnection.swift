@@ -313,6 +313,10 @@ final class RelayConnection: @unchecked Sendable {
             }
         case .directory(let query):
             submit(requestId) { store in (.directory(try store.directory(query: query)), {}) }
+        case .trust:
+            let issuer = server.issuer
+            let now = server.clock.now()
+            submit(requestId) { store in (.trust(try issuer.trustMaterial(from: store, now: now)), {}) }
         }
     }
 
@@ -367,11 +371,15 @@ final class RelayConnection: @unchecked Sendable {
         guard let tokenHash = try? BLAKE2b.hash(request.token) else { return fail(reason: "BLAKE2b failed") }
         let transportKey = remoteKey
         let now = server.clock.now()
+        let issuer = server.issuer
         submit(requestId) { [self] store in
             let enrollment = try store.savepoint {
-                try store.enroll(
+                let enrollment = try store.enroll(
                     inviteTokenHash: tokenHash, transportKey: transportKey, identityKey: request.identityKey,
                     envelopeKey: request.envelopeKey, suite: request.suite.rawValue, now: now)
+                // The certificate commits with the device, so no enrolled device lacks one.
+                try issuer.issue(deviceRow: enrollment.device.rowId, in: store, now: now)
+                return enrollment
             }
             let response = RelayResponse.enrolled(
                 address: enrollment.device.address, displayName: enrollment.displayName, role: enrollment.role, unit: enrollment.unit)

@@ -3,7 +3,8 @@ import RatsboteCrypto
 import RatsboteStorage
 import RatsboteWire
 
-/// The relay's data folder: `relay.key`, `org-root.key`, `relay.json` and `relay.sqlite`.
+/// The relay's data folder: `relay.key`, `org-root.key`, `relay.json` and `relay.sqlite`, plus
+/// the issuing key files that Certificates.swift adds (`issuing.key`, `issuer.cert`, `org-root.pub`).
 ///
 /// The folder is mode 0700 and the key files 0600, because whoever reads `relay.key` can
 /// impersonate the relay to every device.
@@ -45,6 +46,7 @@ public struct RelayDataFolder: Sendable {
         try writeSecret(relayKey, to: folder.relayKeyPath)
         let rootSeed = SecureBytes.random(count: Ed25519SigningKey.seedByteCount)
         try writeSecret(rootSeed, to: folder.rootKeyPath)
+        try folder.createIssuer(rootKey: try Ed25519SigningKey(seed: rootSeed), now: Int64(Date().timeIntervalSince1970))
 
         try folder.saveConfiguration(RelayConfiguration(organisation: organisation, publicAddress: publicAddress))
         do {
@@ -107,16 +109,18 @@ public struct RelayDataFolder: Sendable {
         return try X25519PrivateKey(secret: secret)
     }
 
-    /// Reads the organisation root signing key.
+    /// Reads the organisation root signing key. Only `init` needs it, and the relay runs without it.
     ///
-    /// - Note: it sits next to the relay key only until the root key moves to an offline machine.
+    /// - Throws: ``RelayError/rootKeyOffline(path:)`` when `org-root.key` was moved away.
     public func loadRootKey() throws -> Ed25519SigningKey {
-        try Ed25519SigningKey(seed: try Self.readSecret(rootKeyPath, count: Ed25519SigningKey.seedByteCount))
+        guard FileManager.default.fileExists(atPath: rootKeyPath) else { throw RelayError.rootKeyOffline(path: rootKeyPath) }
+        return try Ed25519SigningKey(seed: try Self.readSecret(rootKeyPath, count: Ed25519SigningKey.seedByteCount))
     }
 
-    /// BLAKE2b-256 of the root public key, as invite codes carry it.
+    /// BLAKE2b-256 of the root public key, as invite codes carry it. It reads `org-root.pub`,
+    /// so invites work after `org-root.key` moved offline.
     public func rootFingerprint() throws -> [UInt8] {
-        try BLAKE2b.hash(try loadRootKey().publicKey.rawRepresentation)
+        try BLAKE2b.hash(try Self.readPublic(rootPublicKeyPath))
     }
 
     /// Opens the database.
@@ -133,12 +137,17 @@ public struct RelayDataFolder: Sendable {
     /// Creates a user and a single-use invite for it.
     ///
     /// The token is 16 random bytes; only its BLAKE2b-256 hash is stored, so a copy of the
-    /// database cannot enroll anybody.
+    /// database cannot enroll anybody. `term` is the term of office that the participant's
+    /// certificates carry (Unix seconds); `nil` means from now for ``CertificateIssuer/defaultTerm``.
     ///
     /// - Returns: the new user id and the invite code.
     public func createInvite(
-        displayName: String, role: String, unit: String, validFor seconds: Int, clock: RelayClock
+        displayName: String, role: String, unit: String, validFor seconds: Int, term: (from: Int64, until: Int64)? = nil,
+        clock: RelayClock
     ) throws -> (userId: String, invite: InviteCode) {
+        if let term, term.from >= term.until {
+            throw RelayError.invalidValue(field: "valid-until", value: String(term.until), reason: "the term must end after it starts")
+        }
         for (field, value) in [("name", displayName), ("role", role), ("unit", unit)] {
             guard !value.trimmingCharacters(in: .whitespaces).isEmpty, value.utf8.count <= WireLimits.displayText else {
                 throw RelayError.invalidValue(field: field, value: value, reason: "1 to \(WireLimits.displayText) bytes")
@@ -148,6 +157,7 @@ public struct RelayDataFolder: Sendable {
         let invite = try makeInvite(validFor: seconds, clock: clock) { store, tokenHash, expiresAt, now in
             userId = try store.createUser(
                 displayName: displayName, role: role, unit: unit, inviteTokenHash: tokenHash, inviteExpiresAt: expiresAt, now: now)
+            try store.setTerm(userId: userId, validFrom: term?.from ?? now, validUntil: term?.until ?? now + CertificateIssuer.defaultTerm)
         }
         return (userId, invite)
     }
@@ -197,7 +207,7 @@ public struct RelayDataFolder: Sendable {
 
     // MARK: - Secret files
 
-    private static func writeSecret(_ secret: SecureBytes, to path: String) throws {
+    static func writeSecret(_ secret: SecureBytes, to path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw RelayError.fileFailed(path: path, operation: "create", errno: errno) }
         defer { close(descriptor) }
@@ -207,7 +217,7 @@ public struct RelayDataFolder: Sendable {
         }
     }
 
-    private static func readSecret(_ path: String, count: Int) throws -> SecureBytes {
+    static func readSecret(_ path: String, count: Int) throws -> SecureBytes {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { throw RelayError.dataFolderMissing(path: path) }

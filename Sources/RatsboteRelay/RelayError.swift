@@ -17,6 +17,10 @@ public enum RelayError: Error, Equatable, Sendable {
     case invalidValue(field: String, value: String, reason: String)
     /// No user with this id.
     case userNotFound(String)
+    /// No group with this id.
+    case groupNotFound(String)
+    /// A command needs the organisation root key, and `org-root.key` is not in the data folder.
+    case rootKeyOffline(path: String)
     /// No device at this address, or it is already revoked.
     case deviceNotFound(String)
     /// The user was revoked, so it gets no new invites.

@@ -16,6 +16,8 @@ public final class RelayServer: @unchecked Sendable {
     // only posts a task to the loop.
     let configuration: RelayConfiguration
     let relayKey: X25519PrivateKey
+    /// Signs participant certificates at enrollment and the revocation list on request.
+    let issuer: CertificateIssuer
     let logger: Logger
     let clock: RelayClock
     let loop: EventLoop
@@ -50,6 +52,7 @@ public final class RelayServer: @unchecked Sendable {
     public init(folder: RelayDataFolder, listen address: SocketAddress, logger: Logger, clock: RelayClock = RelayClock()) throws {
         self.configuration = try folder.loadConfiguration()
         self.relayKey = try folder.loadRelayKey()
+        self.issuer = try folder.loadIssuer()
         self.logger = logger
         self.clock = clock
         self.loop = try EventLoop()

@@ -128,7 +128,7 @@ public struct RelayStatistics: Codable, Sendable, Equatable {
 /// A store is used from one thread at a time (the storage thread, or a CLI command). Operations
 /// that reject a request throw ``RelayFailure`` with the code the client receives; storage
 /// failures throw the engine's own error.
-public protocol RelayStore: AnyObject {
+public protocol RelayStore: TrustStore {
     /// Runs `body` in one transaction whose commit is durable when this returns.
     func transaction<Result>(_ body: () throws -> Result) throws -> Result
     /// Runs `body` inside the current transaction so that a throw undoes only its own writes.

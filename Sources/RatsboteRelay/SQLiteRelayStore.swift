@@ -72,7 +72,8 @@ public final class SQLiteRelayStore: RelayStore {
             public_key BLOB NOT NULL,
             PRIMARY KEY (device_row, key_id)
         );
-        """
+        """,
+        trustMigration,
     ]
 
     /// Opens or creates the database and brings its schema up to date.
@@ -87,6 +88,9 @@ public final class SQLiteRelayStore: RelayStore {
         try database.migrate(Self.migrations, name: "relay")
     }
 
+    /// The row id of the last insert on this connection.
+    var lastInsertRowID: Int64 { database.lastInsertRowID }
+
     private func statement(_ sql: String) throws -> Statement {
         if let cached = statements[sql] { return cached }
         let prepared = try database.prepare(sql)
@@ -95,7 +99,7 @@ public final class SQLiteRelayStore: RelayStore {
     }
 
     @discardableResult
-    private func run(_ sql: String, _ arguments: [SQLValue] = []) throws -> [[SQLValue]] {
+    func run(_ sql: String, _ arguments: [SQLValue] = []) throws -> [[SQLValue]] {
         try statement(sql).run(arguments)
     }
 
@@ -234,6 +238,12 @@ public final class SQLiteRelayStore: RelayStore {
         try recipient.bind(Int64(send.recipient.deviceId), at: 2)
         defer { recipient.reset() }
         guard try recipient.nextRow() else {
+            // Only on this failure path: name a revoked device in the reason. The code stays
+            // unknownRecipient, because error 11 (revoked) closes the sender's own connection.
+            let revoked = try run(
+                "SELECT 1 FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NOT NULL",
+                [.text(send.recipient.userId), .integer(Int64(send.recipient.deviceId))])
+            if !revoked.isEmpty { throw RelayFailure(.unknownRecipient, "device \(send.recipient) is revoked; it receives nothing") }
             throw RelayFailure(.unknownRecipient, "no active device \(send.recipient)")
         }
         let recipientRow = recipient.int64(at: 0)
@@ -409,13 +419,15 @@ public final class SQLiteRelayStore: RelayStore {
 
             let devices = try run(
                 """
-                SELECT device_id, suite, identity_key, envelope_key FROM devices
-                WHERE user_id = ? AND revoked_at IS NULL ORDER BY device_id
+                SELECT device_id, suite, identity_key, envelope_key,
+                    (SELECT bytes FROM certificates c WHERE c.device_row = devices.row_id AND c.revoked_at IS NULL
+                        AND c.bytes IS NOT NULL ORDER BY c.serial DESC LIMIT 1)
+                FROM devices WHERE user_id = ? AND revoked_at IS NULL ORDER BY device_id
                 """, [.text(id)])
             let keys = devices.map { device in
                 DeviceKeys(
                     deviceId: UInt32(clamping: device[0].int64 ?? 0), suite: Suite(rawValue: UInt16(clamping: device[1].int64 ?? 1)),
-                    identityKey: device[2].bytes ?? [], envelopeKey: device[3].bytes ?? [])
+                    identityKey: device[2].bytes ?? [], envelopeKey: device[3].bytes ?? [], certificate: device[4].bytes ?? [])
             }
             entries.append(DirectoryEntry(userId: id, displayName: name, role: role, unit: unit, devices: keys))
             if entries.count == WireLimits.directoryEntries { break }
@@ -498,6 +510,7 @@ public final class SQLiteRelayStore: RelayStore {
                 try run(
                     "UPDATE devices SET revoked_at = ?, envelope_count = 0, envelope_bytes = 0 WHERE row_id = ?",
                     [.integer(now), .integer(row)])
+                try revokeCertificates(deviceRow: row, now: now)
             }
             try run("UPDATE users SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", [.integer(now), .text(userId)])
             try run("UPDATE invites SET used_at = coalesce(used_at, ?) WHERE user_id = ?", [.integer(now), .text(userId)])
@@ -517,6 +530,7 @@ public final class SQLiteRelayStore: RelayStore {
             try run(
                 "UPDATE devices SET revoked_at = ?, envelope_count = 0, envelope_bytes = 0 WHERE row_id = ?",
                 [.integer(now), .integer(row)])
+            try revokeCertificates(deviceRow: row, now: now)
         }
     }
 

@@ -93,7 +93,15 @@ extension Session {
                 return (SkippedKeyID(ratchetKey: key, messageNumber: number), SkippedKey(messageKey: messageKey, sequence: entrySequence))
             }
             var skipped: [SkippedKeyID: SkippedKey] = [:]
+            var previousSequence: UInt64?
             for (id, key) in entries {
+                // serialized() writes the keys by strictly increasing sequence below the next
+                // sequence number; anything else would give one state several encodings.
+                guard previousSequence.map({ key.sequence > $0 }) ?? true, key.sequence < sequence else {
+                    throw SessionError.malformed(
+                        structure: "SessionState", field: "skippedKeys", reason: "sequence \(key.sequence) is out of order")
+                }
+                previousSequence = key.sequence
                 guard skipped.updateValue(key, forKey: id) == nil else {
                     throw SessionError.malformed(
                         structure: "SessionState", field: "skippedKeys", reason: "message \(id.messageNumber) is listed twice")

@@ -6,12 +6,16 @@ public struct DeviceKeys: Hashable, Sendable {
     public var identityKey: [UInt8]
     /// X25519 key that envelopes are sealed to.
     public var envelopeKey: [UInt8]
+    /// The encoded ``ParticipantCertificate`` for this device; empty where the relay has none
+    /// (prekey bundles carry none, because the directory already delivered it).
+    public var certificate: [UInt8]
 
-    public init(deviceId: UInt32, suite: Suite = .classic, identityKey: [UInt8], envelopeKey: [UInt8]) {
+    public init(deviceId: UInt32, suite: Suite = .classic, identityKey: [UInt8], envelopeKey: [UInt8], certificate: [UInt8] = []) {
         self.deviceId = deviceId
         self.suite = suite
         self.identityKey = identityKey
         self.envelopeKey = envelopeKey
+        self.certificate = certificate
     }
 
     func encode(to writer: inout WireWriter) {
@@ -19,6 +23,7 @@ public struct DeviceKeys: Hashable, Sendable {
         writer.writeUInt16(suite.rawValue)
         writer.writeFixed(identityKey)
         writer.writeFixed(envelopeKey)
+        writer.writeVariable(certificate)
     }
 
     init(from reader: inout WireReader) throws {
@@ -26,6 +31,7 @@ public struct DeviceKeys: Hashable, Sendable {
         suite = try Suite.read(&reader, "device.suite")
         identityKey = try readKey(&reader, "device.identityKey")
         envelopeKey = try readKey(&reader, "device.envelopeKey")
+        certificate = try reader.readVariable("device.certificate", maximum: CertificateLimits.participantCertificateBytes)
     }
 }
 

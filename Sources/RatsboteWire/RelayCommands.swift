@@ -21,6 +21,8 @@ public enum RelayRequest: Hashable, Sendable {
     case directory(query: String)
     /// Liveness check.
     case ping
+    /// Fetch the root key, issuer certificate, revocation list and groups.
+    case trust
 
     /// The opcode of each request on the wire.
     public var opcode: UInt16 {
@@ -33,6 +35,7 @@ public enum RelayRequest: Hashable, Sendable {
         case .claimPrekeys: return 0x06
         case .directory: return 0x07
         case .ping: return 0x08
+        case .trust: return 0x09
         }
     }
 
@@ -40,7 +43,7 @@ public enum RelayRequest: Hashable, Sendable {
         switch self {
         case .enroll(let request): request.encode(to: &writer)
         case .send(let request): request.encode(to: &writer)
-        case .receive, .ping: break
+        case .receive, .ping, .trust: break
         case .acknowledge(let ids): writer.writeList(ids) { w, id in w.writeUInt64(id) }
         case .uploadPrekeys(let signed, let oneTime):
             signed.encode(to: &writer)
@@ -64,6 +67,7 @@ public enum RelayRequest: Hashable, Sendable {
         case 0x06: return .claimPrekeys(userId: try reader.readString("userId", maximum: WireLimits.userId))
         case 0x07: return .directory(query: try reader.readString("query", maximum: WireLimits.query))
         case 0x08: return .ping
+        case 0x09: return .trust
         default: throw WireError.invalidValue(structure: reader.structure, field: "opcode", value: "\(opcode)")
         }
     }
@@ -161,6 +165,8 @@ public enum RelayResponse: Hashable, Sendable {
     case directory([DirectoryEntry])
     /// Response to `ping`.
     case pong
+    /// Answer to `trust`.
+    case trust(TrustMaterial)
     /// An error with a numbered code.
     case failure(RelayFailure)
 
@@ -173,6 +179,7 @@ public enum RelayResponse: Hashable, Sendable {
         case .prekeys: return 5
         case .directory: return 6
         case .pong: return 7
+        case .trust: return 8
         case .failure: return 0
         }
     }
@@ -193,6 +200,7 @@ public enum RelayResponse: Hashable, Sendable {
         case .done, .pong: break
         case .prekeys(let bundles): writer.writeList(bundles) { w, b in b.encode(to: &w) }
         case .directory(let entries): writer.writeList(entries) { w, e in e.encode(to: &w) }
+        case .trust(let material): material.encode(to: &writer)
         case .failure(let failure):
             writer.writeUInt16(failure.rawCode)
             writer.writeString(failure.reason)
@@ -222,6 +230,7 @@ public enum RelayResponse: Hashable, Sendable {
         case 6:
             return .directory(try reader.readList("entries", maximum: WireLimits.directoryEntries) { try DirectoryEntry(from: &$0) })
         case 7: return .pong
+        case 8: return .trust(try TrustMaterial(from: &reader))
         case let tag: throw WireError.invalidValue(structure: reader.structure, field: "responseTag", value: "\(tag)")
         }
     }
@@ -284,6 +293,10 @@ public enum RelayFrame: Hashable, Sendable, WireCodable {
         case 2:
             self = .response(id: id, try RelayResponse.decodeBody(from: &reader))
         case 3:
+            // A push answers no request. Accepting another id would give one push two encodings.
+            guard id == 0 else {
+                throw WireError.invalidValue(structure: Self.wireName, field: "requestId", value: "\(id) in a push, expected 0")
+            }
             switch try reader.readUInt8("pushType") {
             case 1:
                 let envelopeId = try reader.readUInt64("envelopeId")

@@ -17,6 +17,8 @@ enum Texts {
               invite   create a participant and print a one-time invite code
               users    list participants
               revoke   revoke a participant and all of their devices
+              renew    issue new certificates to a participant, with a new term of office
+              group    create groups (units, committees) and change their members
               stats    show counts, mailbox depths and bytes
 
             Options for every command: --lang de|en, --help
@@ -31,6 +33,8 @@ enum Texts {
               invite   Teilnehmer anlegen und einen Einmal-Einladungscode ausgeben
               users    Teilnehmer auflisten
               revoke   Teilnehmer und alle seine Geräte sperren
+              renew    einem Teilnehmer neue Zertifikate mit neuer Amtszeit ausstellen
+              group    Gruppen (Einheiten, Ausschüsse) anlegen und Mitglieder ändern
               stats    Anzahlen, Postfachtiefen und Bytes anzeigen
 
             Optionen für jeden Befehl: --lang de|en, --help
@@ -42,8 +46,9 @@ enum Texts {
             Usage: ratsbote-relay init --data DIR [--org NAME] [--address HOST:PORT]
 
             Creates DIR (mode 0700) with the relay's Noise key (relay.key), the organisation
-            root key (org-root.key), relay.json and relay.sqlite. An existing DIR is never
-            overwritten.
+            root key (org-root.key), an issuing key certified by the root (issuing.key,
+            issuer.cert), relay.json and relay.sqlite. An existing DIR is never overwritten.
+            The relay runs without org-root.key: move it to offline storage after init.
 
               --data DIR            the data folder to create
               --org NAME            the organisation's name (default: Ratsbote)
@@ -55,8 +60,10 @@ enum Texts {
             Aufruf: ratsbote-relay init --data ORDNER [--org NAME] [--address HOST:PORT]
 
             Legt ORDNER (Modus 0700) an, mit dem Noise-Schlüssel des Relays (relay.key), dem
-            Wurzelschlüssel der Organisation (org-root.key), relay.json und relay.sqlite. Ein
-            vorhandener ORDNER wird nie überschrieben.
+            Wurzelschlüssel der Organisation (org-root.key), einem von ihm bestätigten
+            Ausstellerschlüssel (issuing.key, issuer.cert), relay.json und relay.sqlite. Ein
+            vorhandener ORDNER wird nie überschrieben. Das Relay läuft ohne org-root.key:
+            nach init offline ablegen.
 
               --data ORDNER         der anzulegende Datenordner
               --org NAME            Name der Organisation (Standard: Ratsbote)
@@ -96,6 +103,7 @@ enum Texts {
     static let inviteHelp = Localized(
         en: """
             Usage: ratsbote-relay invite --data DIR --name NAME --role ROLE --unit UNIT [--expires DURATION]
+                                         [--valid-from DATE] [--valid-until DATE]
                    ratsbote-relay invite --data DIR --user USER [--expires DURATION]
 
             Creates a participant and prints their user id and a one-time invite code (last
@@ -108,11 +116,15 @@ enum Texts {
               --unit UNIT           their organisational unit, e.g. "Fraktion A"
               --user USER           an existing participant's user id, for another device
               --expires DURATION    validity such as 7d, 12h, 30m or seconds (default: 7d)
+              --valid-from DATE     start of the term of office in the certificate,
+                                    YYYY-MM-DD (UTC) (default: now)
+              --valid-until DATE    end of the term of office (default: 5 years after the start)
 
             Example: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
             """,
         de: """
             Aufruf: ratsbote-relay invite --data ORDNER --name NAME --role ROLLE --unit EINHEIT [--expires DAUER]
+                                          [--valid-from DATUM] [--valid-until DATUM]
                     ratsbote-relay invite --data ORDNER --user BENUTZER [--expires DAUER]
 
             Legt einen Teilnehmer an und gibt seine Benutzerkennung und einen
@@ -126,6 +138,9 @@ enum Texts {
               --unit EINHEIT        seine Organisationseinheit, z. B. "Fraktion A"
               --user BENUTZER       Benutzerkennung eines vorhandenen Teilnehmers, für ein weiteres Gerät
               --expires DAUER       Gültigkeit wie 7d, 12h, 30m oder Sekunden (Standard: 7d)
+              --valid-from DATUM    Beginn der Amtszeit im Zertifikat, JJJJ-MM-TT (UTC)
+                                    (Standard: jetzt)
+              --valid-until DATUM   Ende der Amtszeit (Standard: 5 Jahre nach Beginn)
 
             Beispiel: ratsbote-relay invite --data /var/lib/ratsbote --name "Erika Muster" --role Ratsmitglied --unit "Fraktion A"
             """)
@@ -287,6 +302,14 @@ enum Texts {
             return Localized(
                 en: "no user \"\(id)\"; list users with \"ratsbote-relay users\"",
                 de: "kein Benutzer \"\(id)\"; Benutzer mit \"ratsbote-relay users\" auflisten")
+        case RelayError.groupNotFound(let id):
+            return Localized(
+                en: "no group \"\(id)\"; list groups with \"ratsbote-relay group list\"",
+                de: "keine Gruppe \"\(id)\"; Gruppen mit \"ratsbote-relay group list\" auflisten")
+        case RelayError.rootKeyOffline(let path):
+            return Localized(
+                en: "this command needs the organisation root key, and \(path) is missing; copy org-root.key from its offline storage into the data folder, run the command, and remove it again",
+                de: "dieser Befehl braucht den Wurzelschlüssel der Organisation, und \(path) fehlt; org-root.key aus der Offline-Ablage in den Datenordner kopieren, den Befehl ausführen und die Datei wieder entfernen")
         case RelayError.deviceNotFound(let address):
             return Localized(
                 en: "no active device \"\(address)\"; list users and their devices with \"ratsbote-relay users\"",

@@ -21,6 +21,8 @@ struct Command {
     var name: String
     var options: [OptionSpec]
     var positionals: [String] = []
+    /// How many of the trailing positionals may be left out.
+    var optionalPositionals = 0
     var help: Localized
     var run: (ParsedArguments, Language) throws -> Void
 }
@@ -85,6 +87,7 @@ let initCommand = Command(
     let folder = try RelayDataFolder.create(at: path, organisation: arguments.value("org") ?? "Ratsbote", publicAddress: address)
     printOut(Texts.created(path).text(language))
     printOut(Texts.relayKey(Encoding.hex(try folder.loadRelayKey().publicKey.rawRepresentation)).text(language))
+    printOut(Texts.rootKeyCreated(folder.rootKeyPath, fingerprint: Encoding.hex(try folder.rootFingerprint())).text(language))
 }
 
 let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSpec("listen")], help: Texts.serveHelp) { arguments, _ in
@@ -122,7 +125,10 @@ let serveCommand = Command(name: "serve", options: [OptionSpec("data"), OptionSp
 
 let inviteCommand = Command(
     name: "invite",
-    options: [OptionSpec("data"), OptionSpec("name"), OptionSpec("role"), OptionSpec("unit"), OptionSpec("expires"), OptionSpec("user")],
+    options: [
+        OptionSpec("data"), OptionSpec("name"), OptionSpec("role"), OptionSpec("unit"), OptionSpec("expires"), OptionSpec("user"),
+        OptionSpec("valid-from"), OptionSpec("valid-until"),
+    ],
     help: Texts.inviteHelp
 ) { arguments, language in
     let data = try requireData(arguments)
@@ -146,9 +152,11 @@ let inviteCommand = Command(
     guard let role = arguments.value("role") else { throw UsageError.missingValue(option: "--role") }
     guard let unit = arguments.value("unit") else { throw UsageError.missingValue(option: "--unit") }
     let folder = try RelayDataFolder(existing: data)
+    let clock = RelayClock.fromEnvironment()
+    let term = try parseTerm(arguments, now: clock.now())
 
     let (userId, invite) = try folder.createInvite(
-        displayName: name, role: role, unit: unit, validFor: seconds, clock: RelayClock.fromEnvironment())
+        displayName: name, role: role, unit: unit, validFor: seconds, term: term, clock: clock)
     printOut(Texts.userCreated(userId, expires: timestampText(Int64(invite.expiresAt))).text(language))
     printOut(invite.text)
 }
@@ -222,7 +230,7 @@ let statsCommand = Command(name: "stats", options: [OptionSpec("data"), OptionSp
     for mailbox in statistics.mailboxes { printOut("\(mailbox.address)\t\(mailbox.envelopes)\t\(mailbox.bytes)") }
 }
 
-let commands = [initCommand, serveCommand, inviteCommand, usersCommand, revokeCommand, statsCommand]
+let commands = [initCommand, serveCommand, inviteCommand, usersCommand, revokeCommand, renewCommand, groupCommand, statsCommand]
 
 // MARK: - Entry point
 
@@ -262,7 +270,7 @@ func main() -> ExitStatus {
             printOut(command.help.text(language))
             return .success
         }
-        let parsed = try ParsedArguments.parse(arguments, options: command.options + commonOptions, positionalNames: command.positionals)
+        let parsed = try ParsedArguments.parse(arguments, options: command.options + commonOptions, positionalNames: command.positionals, optionalPositionals: command.optionalPositionals)
         if let option = languageOption, Language(code: option) == nil {
             throw UsageError.invalidValue(option: "--lang", value: option, expected: "de or en")
         }

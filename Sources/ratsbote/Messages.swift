@@ -16,8 +16,8 @@ enum Text {
             Commands:
               enroll CODE|-        create this device's keys and enroll with an invite code
               whoami               show who this device belongs to
-              directory [QUERY]    list the people the organisation has enrolled
-              send TO              send a note (and files) to a person
+              directory [QUERY]    list the people and groups the organisation has certified
+              send TO              send a note (and files) to a person or a group
               sync                 deliver the outbox and fetch new messages
               inbox                list received messages
               read ID              show one message
@@ -42,8 +42,8 @@ enum Text {
             Befehle:
               enroll CODE|-        Schlüssel dieses Geräts erzeugen und mit einem Einladungscode anmelden
               whoami               zeigen, wem dieses Gerät gehört
-              directory [SUCHE]    Personen auflisten, die die Organisation angemeldet hat
-              send AN              eine Notiz (und Dateien) an eine Person senden
+              directory [SUCHE]    Personen und Gruppen auflisten, die die Organisation bestätigt hat
+              send AN              eine Notiz (und Dateien) an eine Person oder Gruppe senden
               sync                 Postausgang zustellen und neue Nachrichten abholen
               inbox                empfangene Nachrichten auflisten
               read ID              eine Nachricht anzeigen
@@ -91,17 +91,17 @@ enum Text {
                 de: "Aufruf: ratsbote whoami [--json]\n\nZeigt Name, Rolle, Einheit und Adresse dieses Geräts.\n\nBeispiel:\n  ratsbote whoami --json")
         case "directory":
             return Localized(
-                en: "Usage: ratsbote directory [QUERY] [--json]\n\nLists the people the organisation has enrolled, filtered by name, role or unit.\n\nExample:\n  ratsbote directory Stadtwerke",
-                de: "Aufruf: ratsbote directory [SUCHE] [--json]\n\nListet die angemeldeten Personen, gefiltert nach Name, Rolle oder Einheit.\n\nBeispiel:\n  ratsbote directory Stadtwerke")
+                en: "Usage: ratsbote directory [QUERY] [--json]\n\nLists the people the organisation has certified, filtered by name, role or unit, and its groups (units and committees). Entries whose certificates fail the checks against the organisation's root key are not shown.\n\nExample:\n  ratsbote directory Stadtwerke",
+                de: "Aufruf: ratsbote directory [SUCHE] [--json]\n\nListet die von der Organisation bestätigten Personen, gefiltert nach Name, Rolle oder Einheit, und ihre Gruppen (Einheiten und Ausschüsse). Einträge, deren Zertifikate die Prüfung gegen den Wurzelschlüssel der Organisation nicht bestehen, werden nicht gezeigt.\n\nBeispiel:\n  ratsbote directory Stadtwerke")
         case "send":
             return Localized(
                 en: """
                     Usage: ratsbote send TO [--subject S] [--file PATH]... [--message TEXT]
 
-                    Sends a note to TO (a user id or a name from 'ratsbote directory'). Without
-                    --message the text is read from standard input. --file attaches a file and can be
-                    repeated. If the relay cannot be reached, the note stays in the outbox and the
-                    next 'ratsbote sync' delivers it.
+                    Sends a note to TO (a user id or a name from 'ratsbote directory'). When TO is a
+                    group, every member gets the note. Without --message the text is read from
+                    standard input. --file attaches a file and can be repeated. If the relay cannot
+                    be reached, the note stays in the outbox and the next 'ratsbote sync' delivers it.
 
                     Example:
                       ratsbote send dezernat-ii --subject "Anfrage" --message "Bitte um Auskunft"
@@ -111,9 +111,10 @@ enum Text {
                     Aufruf: ratsbote send AN [--subject BETREFF] [--file PFAD]... [--message TEXT]
 
                     Sendet eine Notiz an AN (eine Benutzerkennung oder ein Name aus 'ratsbote directory').
-                    Ohne --message wird der Text von der Standardeingabe gelesen. --file hängt eine
-                    Datei an und kann mehrfach angegeben werden. Ist der Relay-Server nicht erreichbar,
-                    bleibt die Notiz im Postausgang, und das nächste 'ratsbote sync' stellt sie zu.
+                    Ist AN eine Gruppe, erhält jedes Mitglied die Notiz. Ohne --message wird der Text
+                    von der Standardeingabe gelesen. --file hängt eine Datei an und kann mehrfach
+                    angegeben werden. Ist der Relay-Server nicht erreichbar, bleibt die Notiz im
+                    Postausgang, und das nächste 'ratsbote sync' stellt sie zu.
 
                     Beispiel:
                       ratsbote send dezernat-ii --subject "Anfrage" --message "Bitte um Auskunft"
@@ -182,7 +183,8 @@ enum Text {
         case .unexpectedArgument(let argument):
             return Localized(en: "unexpected argument '\(argument)'", de: "unerwartetes Argument '\(argument)'")
         case .missingArgument(let name):
-            return Localized(en: "missing argument \(name)", de: "fehlendes Argument \(name)")
+            let german = ["TO": "AN", "QUERY": "SUCHE", "CODE": "CODE", "ID": "ID"][name] ?? name
+            return Localized(en: "missing argument \(name)", de: "fehlendes Argument \(german)")
         case .invalidValue(let option, let value, let expected):
             return Localized(en: "invalid value '\(value)' for \(option): expected \(expected)", de: "ungültiger Wert '\(value)' für \(option): erwartet \(expected)")
         case .unknownCommand(let command):
@@ -212,6 +214,12 @@ enum Text {
             en: "Cannot read the passphrase file \(path): \(reason). Check the path and its permissions.",
             de: "Die Passphrase-Datei \(path) ist nicht lesbar: \(reason). Pfad und Rechte prüfen.")
     }
+    static let typeMessage = Localized(
+        en: "Type the message, then press Ctrl-D on a new line:",
+        de: "Nachricht eingeben, dann in einer neuen Zeile Strg-D drücken:")
+    static let emptyMessage = Localized(
+        en: "The message is empty. Give the text with --message or on standard input, or attach a file with --file.",
+        de: "Die Nachricht ist leer. Text mit --message oder über die Standardeingabe angeben, oder mit --file eine Datei anhängen.")
     static let inviteFromStdinEmpty = Localized(
         en: "No invite code on standard input. Pass the code as an argument or pipe it in.",
         de: "Kein Einladungscode auf der Standardeingabe. Code als Argument angeben oder per Pipe übergeben.")
@@ -248,8 +256,17 @@ enum Text {
 
     static let directoryEmpty = Localized(en: "Nobody matches.", de: "Niemand passt zur Suche.")
 
+    static func groupLine(_ group: GroupDefinition) -> Localized {
+        let id = group.groupId.padding(toLength: 24, withPad: " ", startingAt: 0)
+        let members = group.members.joined(separator: ", ")
+        return Localized(
+            en: "\(id) \(group.name) · \(group.kind == .committee ? "committee" : "unit") · members: \(members)",
+            de: "\(id) \(group.name) · \(group.kind == .committee ? "Ausschuss" : "Einheit") · Mitglieder: \(members)")
+    }
+
     static func sent(_ report: SendReport) -> Localized {
-        let who = "\(report.recipient.displayName) (\(report.recipient.userId))"
+        var who = "\(report.recipient.displayName) (\(report.recipient.userId))"
+        if !report.groupMembers.isEmpty { who += ": " + report.groupMembers.joined(separator: ", ") }
         if report.queued == 0 {
             return Localized(
                 en: "Sent message \(report.messageId.prefix(8)) to \(who).",
@@ -291,7 +308,7 @@ enum Text {
     }
 
     static let inboxEmpty = Localized(en: "No messages. Run 'ratsbote sync' to fetch new ones.", de: "Keine Nachrichten. 'ratsbote sync' holt neue ab.")
-    static let inboxHeader = Localized(en: "ID        DATE              FROM                      SUBJECT", de: "ID        DATUM             VON                       BETREFF")
+    static let inboxHeader = Localized(en: "ID        DATE             FROM                      SUBJECT", de: "ID        DATUM            VON                       BETREFF")
     static let noSubject = Localized(en: "(no subject)", de: "(kein Betreff)")
 
     static func messageHeader(_ message: StoredMessage, date: String) -> Localized {
@@ -385,10 +402,10 @@ enum Text {
             return Localized(
                 en: "The passphrase is too short: use at least \(minimum) characters.",
                 de: "Die Passphrase ist zu kurz: mindestens \(minimum) Zeichen verwenden.")
-        case .invalidInvite(let reason):
+        case .invalidInvite:
             return Localized(
-                en: "The invite code is not valid (\(reason)). Copy it again completely, or ask your IT department for a new one.",
-                de: "Der Einladungscode ist ungültig (\(reason)). Den Code erneut vollständig kopieren oder bei der IT einen neuen anfordern.")
+                en: "The invite code is incomplete or mistyped. Copy it again completely, or ask your IT department for a new one.",
+                de: "Der Einladungscode ist unvollständig oder vertippt. Den Code erneut vollständig kopieren oder bei der IT einen neuen anfordern.")
         case .recipientNotFound(let name):
             return Localized(
                 en: "Recipient '\(name)' not found. 'ratsbote directory' lists everyone you can write to.",
@@ -399,7 +416,7 @@ enum Text {
                 de: "'\(name)' passt zu mehreren Personen: \(candidates.joined(separator: ", ")). Bitte die Benutzerkennung angeben.")
         case .recipientHasNoDevice(let name):
             return Localized(
-                en: "\(name) has not enrolled a device yet, so nobody can receive the message. Try again after they enrolled.",
+                en: "\(name) has not enrolled a device yet, so the message cannot be delivered. Try again after they enrolled.",
                 de: "\(name) hat noch kein Gerät angemeldet, die Nachricht kann niemand empfangen. Nach der Anmeldung erneut versuchen.")
         case .identityKeyChanged(let userId):
             return Localized(
@@ -407,14 +424,22 @@ enum Text {
                 de: "Der Schlüssel von \(userId) hat sich seit dem letzten Kontakt geändert. Senden an \(userId) ist gesperrt, bis Sie die Sicherheitsnummer persönlich oder telefonisch verglichen haben: 'ratsbote verify \(userId)', danach 'ratsbote verify \(userId) --confirm'.")
         case .relayUnreachable(let address, let reason):
             return Localized(
-                en: "The relay \(address) cannot be reached (\(reason)). Check the network; messages stay in the outbox and 'ratsbote sync' sends them later.",
-                de: "Der Relay-Server \(address) ist nicht erreichbar (\(reason)). Netzwerk prüfen; Nachrichten bleiben im Postausgang, 'ratsbote sync' sendet sie später.")
+                en: "The relay \(address) cannot be reached (\(reason)). Check the network and try again; messages already in the outbox are sent by the next 'ratsbote sync'.",
+                de: "Der Relay-Server \(address) ist nicht erreichbar (\(reason)). Netzwerk prüfen und erneut versuchen; Nachrichten, die schon im Postausgang liegen, sendet das nächste 'ratsbote sync'.")
+        case .handshakeRejected(let address, _):
+            return Localized(
+                en: "The relay at \(address) rejected the connection: its key does not match the one in the invite code. Copy the invite code again completely, or ask your IT department for a new one.",
+                de: "Der Relay-Server unter \(address) hat die Verbindung abgelehnt: sein Schlüssel passt nicht zum Einladungscode. Den Code erneut vollständig kopieren oder bei der IT einen neuen anfordern.")
         case .relay(let failure):
             return relayFailure(failure)
         case .protocolViolation(let detail):
             return Localized(
                 en: "The relay answered in an unexpected way (\(detail)). Try again; if it persists, tell your IT department.",
                 de: "Der Relay-Server antwortete unerwartet (\(detail)). Erneut versuchen; wenn es bleibt, die IT informieren.")
+        case .messageNotFound(let id) where id.count < 4:
+            return Localized(
+                en: "The message id '\(id)' is too short: give at least 4 characters of the id 'ratsbote inbox' lists.",
+                de: "Die Kennung '\(id)' ist zu kurz: mindestens 4 Zeichen der Kennung aus 'ratsbote inbox' angeben.")
         case .messageNotFound(let id):
             return Localized(
                 en: "No message with id '\(id)'. 'ratsbote inbox' lists the ids.",
@@ -437,18 +462,79 @@ enum Text {
                 de: "Das Dokument \(name) hat die Prüfung nicht bestanden (\(reason)) und wurde nicht gespeichert. Bitte erneut senden lassen.")
         case .noSessionOffline(let userId):
             return Localized(
-                en: "The relay cannot be reached, and this device has never written to \(userId), so it cannot encrypt for them yet. Try again when the network is back.",
-                de: "Der Relay-Server ist nicht erreichbar, und dieses Gerät hat \(userId) noch nie geschrieben, kann also noch nicht für sie oder ihn verschlüsseln. Bitte erneut versuchen, wenn das Netz wieder da ist.")
+                en: "The relay cannot be reached, and this device has never written to \(userId), so it cannot encrypt for them yet. Nothing was saved: send the message again when the network is back.",
+                de: "Der Relay-Server ist nicht erreichbar, und dieses Gerät hat \(userId) noch nie geschrieben, kann also noch nicht für sie oder ihn verschlüsseln. Nichts wurde gespeichert: Nachricht erneut senden, wenn das Netz wieder da ist.")
         case .recipientNotReady(let userId):
             return Localized(
                 en: "\(userId) has no usable prekeys on the relay yet. Ask them to run 'ratsbote sync' once, then try again.",
                 de: "Für \(userId) liegen auf dem Relay-Server noch keine nutzbaren Vorschlüssel. Bitte einmal 'ratsbote sync' ausführen lassen und erneut versuchen.")
         case .unknownContact(let userId):
             return Localized(
-                en: "This device has not met \(userId) yet. Run 'ratsbote verify \(userId)' first to see the safety number.",
-                de: "Dieses Gerät kennt \(userId) noch nicht. Zuerst 'ratsbote verify \(userId)' ausführen, um die Sicherheitsnummer zu sehen.")
+                en: "This device has not met \(userId) yet. Run 'ratsbote verify \"\(userId)\"' first to see the safety number.",
+                de: "Dieses Gerät kennt \(userId) noch nicht. Zuerst 'ratsbote verify \"\(userId)\"' ausführen, um die Sicherheitsnummer zu sehen.")
+        case .certificateRejected(let userId, let reason):
+            return certificateRejected(userId, reason)
+        case .trustRejected(let reason):
+            let detail = certificateReason(reason)
+            return Localized(
+                en: "The relay served organisation keys that do not match the invite code (\(detail.en)). Nothing was sent. Tell the IT operator; do not use this relay until it is resolved.",
+                de: "Das Relay lieferte Organisationsschlüssel, die nicht zum Einladungscode passen (\(detail.de)). Es wurde nichts gesendet. Bitte den IT-Betrieb informieren und das Relay bis zur Klärung nicht verwenden.")
+        case .recipientRevoked(let userId):
+            return Localized(
+                en: "The organisation has revoked \(userId); nothing is sent to them any more. Ask the IT operator if this is unexpected.",
+                de: "Die Organisation hat \(userId) gesperrt; an \(userId) wird nichts mehr gesendet. Bei Zweifeln den IT-Betrieb fragen.")
+        case .groupEmpty(let groupId):
+            return Localized(
+                en: "The group \(groupId) has no member besides you, so nobody would receive the message.",
+                de: "Die Gruppe \(groupId) hat außer Ihnen kein Mitglied, die Nachricht würde niemand erhalten.")
         case .storage(let detail):
             return Localized(en: "Local storage failed: \(detail)", de: "Lokaler Speicher fehlerhaft: \(detail)")
+        }
+    }
+
+    /// Explains why a directory entry was rejected and what the user can do.
+    static func certificateRejected(_ userId: String, _ reason: CertificateError) -> Localized {
+        let detail = certificateReason(reason)
+        switch reason {
+        case .expired, .notYetValid:
+            return Localized(
+                en: "The certificate of \(userId) is not valid now (\(detail.en)), so nothing is sent to \(userId). The IT operator can renew it with 'ratsbote-relay renew'.",
+                de: "Das Zertifikat von \(userId) ist derzeit nicht gültig (\(detail.de)), daher wird nichts an \(userId) gesendet. Der IT-Betrieb kann es mit 'ratsbote-relay renew' erneuern.")
+        case .revoked:
+            return Localized(
+                en: "The organisation has revoked the certificate of \(userId) (\(detail.en)); nothing is sent to \(userId).",
+                de: "Die Organisation hat das Zertifikat von \(userId) gesperrt (\(detail.de)); an \(userId) wird nichts gesendet.")
+        default:
+            return Localized(
+                en: "The relay lists keys for \(userId) that the organisation did not certify (\(detail.en)). Nothing was sent. This can mean someone tries to read along: tell the IT operator and compare the safety number with \(userId) in person.",
+                de: "Das Relay nennt für \(userId) Schlüssel, die die Organisation nicht bestätigt hat (\(detail.de)). Es wurde nichts gesendet. Das kann bedeuten, dass jemand mitlesen will: den IT-Betrieb informieren und die Sicherheitsnummer mit \(userId) persönlich vergleichen.")
+        }
+    }
+
+    /// Describes a failed certificate check in both languages.
+    static func certificateReason(_ reason: CertificateError) -> (en: String, de: String) {
+        func date(_ seconds: UInt64) -> String {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withFullDate]
+            return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        }
+        switch reason {
+        case .rootMismatch(let expected, let actual):
+            return ("root key fingerprint \(actual.prefix(16)) instead of \(expected.prefix(16))", "Wurzel-Fingerabdruck \(actual.prefix(16)) statt \(expected.prefix(16))")
+        case .invalidSignature(let structure):
+            return ("invalid signature on \(structure)", "ungültige Signatur auf \(structure)")
+        case .unknownIssuer(let structure):
+            return ("\(structure) signed by an unknown issuing key", "\(structure) von unbekanntem Ausstellerschlüssel signiert")
+        case .notYetValid(_, let validFrom, _):
+            return ("valid only from \(date(validFrom))", "erst ab \(date(validFrom)) gültig")
+        case .expired(_, let validUntil, _):
+            return ("expired on \(date(validUntil))", "abgelaufen am \(date(validUntil))")
+        case .revoked(let serial):
+            return ("certificate \(serial) revoked", "Zertifikat \(serial) gesperrt")
+        case .fieldMismatch(let field):
+            return ("\(field) differs from the certificate", "\(field) weicht vom Zertifikat ab")
+        case .malformed(let detail):
+            return ("certificate unreadable: \(detail)", "Zertifikat unlesbar: \(detail)")
         }
     }
 

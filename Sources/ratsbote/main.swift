@@ -202,7 +202,14 @@ struct CLI {
     }
 
     func directory() throws {
-        let entries = try openAccount().directory(arguments.positionals.first ?? "")
+        let account = try openAccount()
+        let query = arguments.positionals.first ?? ""
+        let entries = try account.directory(query)
+        // Groups come from the trust material that the directory lookup just refreshed.
+        let needle = query.lowercased()
+        let groups = try account.groups().filter {
+            needle.isEmpty || $0.groupId.contains(needle) || $0.name.lowercased().contains(needle)
+        }
         if json {
             printJSON(entries.map { entry in
                 [
@@ -212,16 +219,32 @@ struct CLI {
             })
             return
         }
-        guard !entries.isEmpty else { return say(Text.directoryEmpty) }
+        guard !entries.isEmpty || !groups.isEmpty else { return say(Text.directoryEmpty) }
         for entry in entries {
-            print("\(entry.userId.padding(toLength: 24, withPad: " ", startingAt: 0)) \(entry.displayName) · \(entry.role) · \(entry.unit)")
+            // Pad to the longest id and never shorten one, so that every id can be copied as shown.
+            let width = entries.map(\.userId.count).max() ?? 0
+            print("\(entry.userId.padding(toLength: width, withPad: " ", startingAt: 0))  \(entry.displayName) · \(entry.role) · \(entry.unit)")
+        }
+        for group in groups {
+            say(Text.groupLine(group))
         }
     }
 
-    /// The message text: `--message`, else standard input.
-    func messageText() -> String {
-        if let text = arguments.value("message") { return text }
-        return Terminal.readStandardInput()
+    /// Reads the message text from `--message`, else from standard input (with a hint on a terminal).
+    ///
+    /// - Throws: a failure when the text is empty and no file is attached.
+    func messageText() throws -> String {
+        var text: String
+        if let option = arguments.value("message") {
+            text = option
+        } else {
+            if isatty(STDIN_FILENO) == 1 { FileHandle.standardError.write(Data((Text.typeMessage.text(language) + "\n").utf8)) }
+            text = Terminal.readStandardInput()
+        }
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && arguments.allValues("file").isEmpty {
+            throw CLIFailure(Text.emptyMessage)
+        }
+        return text
     }
 
     func attachments() throws -> [Attachment] {
@@ -232,7 +255,7 @@ struct CLI {
         let account = try openAccount()
         let files = try attachments()
         let report = try account.send(
-            to: arguments.positionals[0], subject: arguments.value("subject") ?? "", body: messageText(), attachments: files)
+            to: arguments.positionals[0], subject: arguments.value("subject") ?? "", body: try messageText(), attachments: files)
         printSendReport(report)
     }
 
@@ -242,7 +265,7 @@ struct CLI {
         let subject = arguments.value("subject") ?? Account.replySubject(original.content.subject)
         let files = try attachments()
         let report = try account.send(
-            to: original.peer.userId, subject: subject, body: messageText(), attachments: files, inReplyTo: original.id)
+            to: original.peer.userId, subject: subject, body: try messageText(), attachments: files, inReplyTo: original.id)
         printSendReport(report)
     }
 

@@ -189,6 +189,44 @@ struct Participant {
         #expect(last?["body"] as? String == "aus der Pipe\n")
     }
 
+    @Test func groupSendAndRevokedContactInPlainWords() throws {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let relay = try RelayProcess(folder: folder)
+        defer { relay.stop() }
+        let relayBinary = binaryFolder().appendingPathComponent("ratsbote-relay")
+        func operatorCommand(_ arguments: [String]) throws {
+            let result = try runProcess(relayBinary, [arguments[0], "--data", relay.data.path] + arguments.dropFirst())
+            #expect(result.status == 0, "ratsbote-relay \(arguments) failed: \(result.stderr)")
+        }
+        let anna = try Participant("anna", in: folder)
+        let jens = try Participant("jens", in: folder)
+        let petra = try Participant("petra", in: folder)
+        #expect(try anna.run(["enroll", try relay.invite(name: "Anna Schmidt", role: "Sachbearbeitung", unit: "Dezernat II")]).status == 0)
+        #expect(try jens.run(["enroll", try relay.invite(name: "Jens Becker", role: "Ratsmitglied", unit: "Fraktion A")]).status == 0)
+        #expect(try petra.run(["enroll", try relay.invite(name: "Petra Lang", role: "Geschäftsführung", unit: "Stadtwerke")]).status == 0)
+        try operatorCommand(["group", "create", "ausschuss-umwelt", "--name", "Ausschuss für Umwelt"])
+        try operatorCommand(["group", "add", "ausschuss-umwelt", "jens-becker"])
+        try operatorCommand(["group", "add", "ausschuss-umwelt", "petra-lang"])
+
+        let sent = try anna.run(["send", "Ausschuss für Umwelt", "--subject", "Vorlage", "--message", "an den Ausschuss"])
+        #expect(sent.status == 0, "group send failed: \(sent.stderr)")
+        #expect(sent.stdout.contains("jens-becker, petra-lang"))
+        #expect(try anna.run(["directory", "ausschuss"], language: "de").stdout.contains("Ausschuss für Umwelt · Ausschuss · Mitglieder: jens-becker, petra-lang"))
+        for participant in [jens, petra] {
+            #expect(try participant.run(["sync"]).status == 0)
+            let message = try participant.json(["read", try participant.lastInboxId()]) as? [String: Any]
+            #expect(message?["body"] as? String == "an den Ausschuss")
+        }
+
+        try operatorCommand(["revoke", "petra-lang"])
+        let refused = try anna.run(["send", "petra-lang", "--message", "nach der Sperre"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("The organisation has revoked petra-lang"))
+        let german = try anna.run(["send", "petra-lang", "--message", "nach der Sperre"], language: "de")
+        #expect(german.stderr.contains("Die Organisation hat petra-lang gesperrt"))
+    }
+
     @Test func usedInviteCodeIsRejected() throws {
         let folder = makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

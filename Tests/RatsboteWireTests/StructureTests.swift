@@ -42,8 +42,9 @@ struct StructureTests {
         var writer = WireWriter()
         RelayFrame.response(id: 7, .directory([Samples.entry])).encode(to: &writer)
         var bytes = writer.bytes
-        // The suite of the only device follows its 4-byte device id; find it by encoding position.
-        let suiteOffset = bytes.count - 64 - 2
+        // The suite of the only device follows its 4-byte device id and precedes two keys and an
+        // empty certificate (one length byte); find it by encoding position.
+        let suiteOffset = bytes.count - 64 - 2 - 1
         bytes[suiteOffset] = 0
         bytes[suiteOffset + 1] = 2
         expectDecodeError(RelayFrame.self, bytes, .invalidValue(structure: "RelayFrame", field: "device.suite", value: "unknown suite 2"))

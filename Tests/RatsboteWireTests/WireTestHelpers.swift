@@ -74,6 +74,16 @@ enum Samples {
         ("response.directory", .response(id: 7, .directory([entry]))),
         ("response.pong", .response(id: 8, .pong)),
         ("response.failure", .response(id: 9, .failure(RelayFailure(.mailboxFull, "mailbox of anna-schmidt.1 holds 10000 envelopes")))),
+        ("request.trust", .request(id: 10, .trust)),
+        ("response.trust", .response(id: 10, .trust(TrustMaterial(
+            rootKey: key, issuer: IssuerCertificate(serial: 1, issuerKey: key2, validFrom: 1_780_000_000, validUntil: 2_095_000_000, signature: signature),
+            revocations: RevocationList(issuedAt: 1_780_000_500, serials: [4, 9], issuerKey: key2, signature: signature),
+            groups: [GroupDefinition(
+                groupId: "ausschuss-umwelt", name: "Ausschuss für Umwelt", kind: .committee, members: ["anna-schmidt"], revision: 3,
+                issuedAt: 1_780_000_400, issuerKey: key2, signature: signature)])))),
+        ("response.directory.certified", .response(id: 11, .directory([DirectoryEntry(
+            userId: "anna-schmidt", displayName: "Anna Schmidt", role: "Ratsmitglied", unit: "Fraktion",
+            devices: [DeviceKeys(deviceId: 1, identityKey: key, envelopeKey: key2, certificate: [0x01, 0x02, 0x03])])]))),
         ("push.envelope", .push(.envelope(id: 77, receivedAt: 1_780_000_123, sealed: [9, 8, 7]))),
         ("push.prekeysLow", .push(.prekeysLow(remaining: 3))),
     ]
