@@ -21,7 +21,17 @@ final class IdleConnections: LoadConnectionDelegate, @unchecked Sendable {
     init() throws {
         owner = try LoadLoop()
         owner.start(name: "ratsbote-idle")
+        // The relay closes a connection after 300 s without a byte (idleTimeoutSeconds by
+        // default), so idle clients ping, as real ones do.
+        owner.sync { [self] in
+            owner.loop.scheduleRepeating(every: IdleConnections.keepAliveSeconds) { [unowned self] in
+                for connection in connections where connection.isEstablished { connection.post(.ping) }
+            }
+        }
     }
+
+    /// The interval between pings of an idle connection, well inside the relay's default idle timeout.
+    static let keepAliveSeconds = 60.0
 
     /// Opens `count` connections with at most `concurrent` handshakes at a time, so none exceeds
     /// the relay's handshake timeout while the 2 cores work through the key agreements.
@@ -61,8 +71,11 @@ final class IdleConnections: LoadConnectionDelegate, @unchecked Sendable {
         }
     }
 
-    /// The number of connections that are open and answered their ping.
+    /// The number of connections that received a response to their ping, less those closed since.
     var openCount: Int { owner.sync { [self] in answered - closed } }
+
+    /// The number of connections the relay closed, or that failed.
+    var closedCount: Int { owner.sync { [self] in closed } }
 
     /// Closes every connection and stops the thread.
     func shutdown() {
@@ -86,7 +99,11 @@ final class IdleConnections: LoadConnectionDelegate, @unchecked Sendable {
     }
 
     func connection(_ connection: LoadConnection, received frame: RelayFrame) {
-        if case .response = frame { answered += 1 }
+        // Count only the first response, to the ping sent after the handshake; tag marks it.
+        if case .response = frame, connection.tag == 0 {
+            connection.tag = 1
+            answered += 1
+        }
     }
 
     func connectionClosed(_ connection: LoadConnection, reason: String) {

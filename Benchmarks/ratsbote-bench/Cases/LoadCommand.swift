@@ -118,6 +118,7 @@ enum LoadCommand {
 
         let total = LoadInterval.difference(previous, first, seconds: Double(lastTick - start) / 1e9, latencies: all)
         let open = idleConnections?.openCount ?? 0
+        let idleClosed = idleConnections?.closedCount ?? 0
         print(
             String(
                 format: "summary: %.0f s, %llu envelopes acknowledged (%.0f/s), stored %llu, latency p50 %.2f ms p99 %.2f ms",
@@ -130,7 +131,8 @@ enum LoadCommand {
                     Double(firstRSS) / 1_048_576, Double(lastRSS) / 1_048_576, Double(largest) / 1_048_576,
                     Double(lastRSS - firstRSS) / 1_048_576))
         }
-        print("\(failureSummary(total)); connections closed during the run: \(total.counters.closedConnections); idle open: \(open)")
+        print("\(failureSummary(total)); connections closed during the run: \(total.counters.closedConnections); "
+                + "idle connections open: \(open), closed by the relay: \(idleClosed)")
         let envelopes = total.counters.acknowledged
         print("relay: " + session.relay.sample().perEnvelope(since: relayBefore, envelopes: envelopes, seconds: total.seconds))
         print("client: " + ProcessSample.read(pid: getpid()).perEnvelope(since: clientBefore, envelopes: envelopes, seconds: total.seconds))

@@ -158,8 +158,12 @@ final class LoadConnection: @unchecked Sendable {
     // MARK: - Readiness
 
     private func handle(_ events: IOEvents) {
+        if !events.isDisjoint(with: .failed) && !events.contains(.readable) {
+            // Epoll reports a dead socket even when nothing is requested; closing stops the event.
+            return close(reason: "connection failed or hung up")
+        }
         if events.contains(.writable) { flush() }
-        if !isClosed, events.contains(.readable) || !events.isDisjoint(with: [.readHangup, .failed]) { readAvailable() }
+        if !isClosed, !events.isDisjoint(with: [.readable, .readHangup]) { readAvailable() }
     }
 
     private func readAvailable() {

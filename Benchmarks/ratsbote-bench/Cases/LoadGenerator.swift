@@ -1,5 +1,5 @@
-// The load generator behind the relay benchmarks and `ratsbote-bench load`: enrolled sender and
-// receiver devices on a few epoll threads, sending 1 KiB envelopes either as fast as a window of
+// The load generator behind the relay benchmarks and `ratsbote-bench load`. Enrolled sender and
+// receiver devices run on a few epoll threads. Senders send 1 KiB envelopes as fast as a window of
 // outstanding sends allows (throughput) or at a fixed offered rate (latency, soak).
 
 import Foundation
@@ -19,11 +19,11 @@ func monotonicNanoseconds() -> UInt64 {
 /// Counters of one worker; the main thread reads copies of them between intervals.
 struct LoadCounters: Sendable {
     var sendsIssued: UInt64 = 0
-    /// Sends answered with `stored`: durable at the relay.
+    /// Sends the relay confirmed with `stored`, so durable at the relay.
     var stored: UInt64 = 0
     /// Envelopes pushed to receivers.
     var pushed: UInt64 = 0
-    /// Envelopes whose acknowledgement the relay answered with `done`: the figure for throughput.
+    /// Envelopes whose acknowledgement the relay confirmed with `done`; throughput counts these.
     var acknowledged: UInt64 = 0
     /// Failure responses by error code.
     var failures: [UInt16: UInt64] = [:]
@@ -42,18 +42,18 @@ struct LoadCounters: Sendable {
     }
 }
 
-/// How senders pace their sends.
+/// The pacing of sends.
 enum SendPacing: Sendable {
     /// No sends.
     case idle
     /// As fast as the window of outstanding sends per sender allows.
     case closedLoop
-    /// This many envelopes per second over all workers, spread evenly; a send that finds the
+    /// This many envelopes per second over all workers, spread evenly. A send that finds the
     /// window full waits and goes out later, so the offered rate holds.
     case rate(Double)
 }
 
-/// One enrolled device as the generator sees it.
+/// The generator's state of one enrolled device.
 private final class LoadDevice {
     let connection: LoadConnection
     let identity = Ed25519SigningKey.generate()
@@ -107,6 +107,12 @@ final class LoadWorker: LoadConnectionDelegate, @unchecked Sendable {
         owner.sync { [self] in
             owner.loop.scheduleRepeating(every: 0.001) { [unowned self] in paceSends() }
             owner.loop.scheduleRepeating(every: 0.05) { [unowned self] in publishCounters() }
+            // Keeps devices that send nothing (pacing `.idle`, or receivers) inside the relay's idle timeout.
+            owner.loop.scheduleRepeating(every: IdleConnections.keepAliveSeconds) { [unowned self] in
+                for device in devices where device.address != nil && device.connection.isEstablished {
+                    device.connection.post(.ping)
+                }
+            }
         }
     }
 
@@ -159,7 +165,7 @@ final class LoadWorker: LoadConnectionDelegate, @unchecked Sendable {
         }
     }
 
-    /// Returns the counters and clears the latency histogram for the next interval.
+    /// Returns the cumulative counters, with the latencies since the previous call, and clears the latencies.
     func takeInterval() -> LoadCounters {
         owner.sync { [self] in publishCounters() }
         return counters.withLock { counters in
@@ -380,7 +386,7 @@ final class LoadSession {
         }
     }
 
-    /// The counters of all workers since the last call, latencies included.
+    /// Returns the cumulative counters of all workers, with the latencies since the previous call.
     func takeInterval() -> LoadCounters {
         var total = LoadCounters()
         for worker in workers { total.add(worker.takeInterval()) }
