@@ -96,7 +96,12 @@ struct Participant {
         #expect(counts?["received"] as? Int == 0)
 
         // The relay's files hold none of the plaintext.
-        for file in try FileManager.default.contentsOfDirectory(at: relay.data, includingPropertiesForKeys: nil) {
+        // Every regular file below the data folder, blobs included.
+        let enumerator = FileManager.default.enumerator(at: relay.data, includingPropertiesForKeys: [.isRegularFileKey])
+        let files = (enumerator?.compactMap { $0 as? URL } ?? [])
+            .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+        #expect(!files.isEmpty)
+        for file in files {
             let bytes = try Data(contentsOf: file)
             for secret in ["Bitte um Auskunft", "Rückfrage", "Grundstück Flur 12", "Antwort folgt"] {
                 #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) found in \(file.lastPathComponent)")
