@@ -75,7 +75,17 @@ public struct KeyStore: Sendable {
     public static func write(
         _ contents: Contents, to path: String, passphrase: SecureBytes, parameters: Argon2id.Parameters = .interactive
     ) throws {
-        let salt = Random.bytes(count: 16)
+        let bytes = try encode(
+            contents, passphrase: passphrase, parameters: parameters, salt: Random.bytes(count: 16),
+            nonce: Random.bytes(count: XChaCha20Poly1305.nonceByteCount))
+        try AtomicFile.write(bytes, to: path)
+    }
+
+    /// Builds the file's bytes with the given salt and nonce; ``write(_:to:passphrase:parameters:)``
+    /// passes fresh random ones, the protocol vector fixed ones.
+    static func encode(
+        _ contents: Contents, passphrase: SecureBytes, parameters: Argon2id.Parameters, salt: [UInt8], nonce: [UInt8]
+    ) throws -> [UInt8] {
         let derived = try Argon2id.deriveKey(from: passphrase, salt: salt, parameters: parameters, outputByteCount: 64)
         let (sealingKey, checkKey) = split(derived)
 
@@ -86,14 +96,13 @@ public struct KeyStore: Sendable {
         header.writeUInt64(parameters.memoryBytes)
         header.writeFixed(salt)
         header.writeFixed(try check(checkKey))
-        header.writeFixed(Random.bytes(count: XChaCha20Poly1305.nonceByteCount))
+        header.writeFixed(nonce)
         let headerBytes = header.bytes
-        let nonce = Array(headerBytes.suffix(XChaCha20Poly1305.nonceByteCount))
 
         var plaintext = contents.serialized().withUnsafeBytes { Array($0) }
         defer { wipe(&plaintext) }
         let ciphertext = try XChaCha20Poly1305.seal(plaintext, using: sealingKey, nonce: nonce, authenticating: headerBytes)
-        try AtomicFile.write(headerBytes + ciphertext, to: path)
+        return headerBytes + ciphertext
     }
 
     /// Reads and opens the key store.
