@@ -23,7 +23,7 @@ demo: build
 test: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
-	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=5
+	$(MAKE) fuzz-smoke
 	$(MAKE) crash-check CRASH_CYCLES=3
 
 clean:

@@ -2,6 +2,7 @@
 # Runs each fuzz target for SECONDS seconds and prints libFuzzer's final "Done N runs" line.
 #
 # Usage: Fuzz/run.sh SECONDS [TARGET...]   (default: every target in Fuzz/corpus/)
+#        FUZZ_RUNS=N [FUZZ_SEED=S] Fuzz/run.sh 0   a fixed number of runs instead, reproducible
 #
 # Each target works on a copy of its seeds in Fuzz/corpus-work/<target>/ (ignored by git), so
 # the committed corpus never grows. A crash, a failed invariant or a timeout makes the script
@@ -22,11 +23,20 @@ export SWIFT_BACKTRACE=enable=no
 failed=""
 for target in $targets; do
     work="$here/corpus-work/$target"
+    # With FUZZ_RUNS set, each target starts from the committed seeds alone and makes exactly that
+    # many runs from seed FUZZ_SEED (default 1), so the result is the same on every machine.
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        rm -rf "$work/corpus"
+        limit="-runs=$FUZZ_RUNS -seed=${FUZZ_SEED:-1}"
+    else
+        limit="-max_total_time=$seconds"
+    fi
     mkdir -p "$work/corpus" "$work/artifacts"
     cp -n "$here/corpus/$target/"* "$work/corpus/" 2>/dev/null
     log="$work/last-run.log"
 
-    "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    # shellcheck disable=SC2086 # $limit holds one or two options on purpose
+    "$bin/$target" $limit -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1
     status=$?
 

@@ -148,6 +148,10 @@ public struct NoteContent: Hashable, Sendable, WireCodable {
         unsupportedKind = try reader.readUInt16("unsupportedKind")
         if !reader.isAtEnd {
             remoteDocuments = try reader.readList("remoteDocuments", maximum: Self.maximumAttachments) { try RemoteDocument(from: &$0) }
+            // encode() omits an empty list, so a present but empty one is not a canonical encoding.
+            guard !remoteDocuments.isEmpty else {
+                throw WireError.invalidValue(structure: Self.wireName, field: "remoteDocuments", value: "an empty list must be omitted")
+            }
         }
     }
 }
