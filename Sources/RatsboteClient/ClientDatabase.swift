@@ -4,7 +4,7 @@ import RatsboteSession
 import RatsboteStorage
 import RatsboteWire
 
-/// A message as the local database holds it, decrypted.
+/// A message as stored in the local database, decrypted.
 public struct StoredMessage: Sendable, Equatable {
     public enum Direction: String, Sendable {
         case incoming = "in"
@@ -29,7 +29,7 @@ public struct StoredMessage: Sendable, Equatable {
     public var shortId: String { String(id.prefix(8)) }
 }
 
-/// A contact device as this device knows it.
+/// A contact device as recorded on this device.
 struct ContactDevice: Equatable {
     var address: DeviceAddress
     var displayName: String
@@ -206,7 +206,7 @@ final class ClientDatabase {
         }
     }
 
-    /// Records a key that differs from the pinned one, so the user can be told and can accept it.
+    /// Records a key that differs from the pinned one, so the user can be warned and can accept it.
     func recordChangedKey(_ address: DeviceAddress, identityKey: [UInt8], envelopeKey: [UInt8]) throws {
         try wrap {
             try database.query(
