@@ -8,7 +8,7 @@ public enum CertificateLimits {
     public static let revokedSerials = 65_536
     /// Members of one group.
     public static let groupMembers = 2000
-    /// Groups in one trust material answer.
+    /// Groups in one trust material response.
     public static let groups = 1000
 }
 
@@ -20,15 +20,49 @@ public enum GroupKind: UInt8, Sendable, Hashable, CaseIterable {
     case committee = 2
 }
 
-/// Writes the signed part of a structure: the context string, then the fields.
+/// A structure that ends in an Ed25519 signature over a context string and all its other fields.
 ///
 /// The context string makes a signature on one structure useless as a signature on another,
-/// even where two field layouts would encode to the same bytes.
-private func signedBytes(context: String, _ body: (inout WireWriter) -> Void) -> [UInt8] {
-    var writer = WireWriter(reservingCapacity: 256)
-    writer.writeFixed(Array(context.utf8))
-    body(&writer)
-    return writer.bytes
+/// even where two field layouts would encode to the same bytes. Conforming types supply the
+/// fields; the signed bytes and the encoding (fields, then the 64-byte signature) come from here.
+public protocol SignedStructure: WireCodable {
+    /// The ASCII context string in front of the signed fields.
+    static var context: String { get }
+    /// The 64-byte signature over ``signedBytes``.
+    var signature: [UInt8] { get set }
+    /// Writes every field except the signature.
+    func writeFields(_ writer: inout WireWriter)
+}
+
+extension SignedStructure {
+    /// The bytes the signing key signs: the context string, then every field but the signature.
+    public var signedBytes: [UInt8] {
+        var writer = WireWriter(reservingCapacity: 256)
+        writer.writeFixed(Array(Self.context.utf8))
+        writeFields(&writer)
+        return writer.bytes
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        writeFields(&writer)
+        writer.writeFixed(signature)
+    }
+}
+
+/// A structure the organisation's issuing key signs, naming that key in its ``issuerKey`` field.
+public protocol IssuerSignedStructure: SignedStructure {
+    /// The Ed25519 public key of the issuing key that signed.
+    var issuerKey: [UInt8] { get set }
+}
+
+extension IssuerSignedStructure {
+    /// Returns a copy signed by `issuingKey`, with ``issuerKey`` set to its public key.
+    public func signed(by issuingKey: Ed25519SigningKey) -> Self {
+        var copy = self
+        copy.issuerKey = issuingKey.publicKey.rawRepresentation
+        copy.signature = issuingKey.signature(for: copy.signedBytes)
+        return copy
+    }
 }
 
 private func readVersion(_ reader: inout WireReader, _ structure: String, _ expected: UInt8) throws {
@@ -41,9 +75,9 @@ private func readVersion(_ reader: inout WireReader, _ structure: String, _ expe
 /// The root key's statement that an issuing key may sign participant certificates, revocation
 /// lists and groups until `validUntil`.
 ///
-/// The root key signs only this, so it can stay on an offline machine while the relay holds the
+/// The root key signs only this, so it can stay on an offline machine while the relay keeps the
 /// issuing key.
-public struct IssuerCertificate: Hashable, Sendable, WireCodable {
+public struct IssuerCertificate: Hashable, Sendable, SignedStructure {
     public static let wireName = "IssuerCertificate"
     public static let version: UInt8 = 1
     public static let context = "Ratsbote issuer certificate v1"
@@ -68,7 +102,7 @@ public struct IssuerCertificate: Hashable, Sendable, WireCodable {
         self.signature = signature
     }
 
-    private func writeFields(_ writer: inout WireWriter) {
+    public func writeFields(_ writer: inout WireWriter) {
         writer.writeUInt8(Self.version)
         writer.writeUInt16(suite.rawValue)
         writer.writeUInt64(serial)
@@ -77,19 +111,12 @@ public struct IssuerCertificate: Hashable, Sendable, WireCodable {
         writer.writeUInt64(validUntil)
     }
 
-    /// The bytes the root key signs: the context string, then every field but the signature.
-    public var signedBytes: [UInt8] { RatsboteWire.signedBytes(context: Self.context) { writeFields(&$0) } }
 
     /// Returns a copy signed by `rootKey`.
     public func signed(by rootKey: Ed25519SigningKey) -> IssuerCertificate {
         var copy = self
         copy.signature = rootKey.signature(for: signedBytes)
         return copy
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        writeFields(&writer)
-        writer.writeFixed(signature)
     }
 
     public init(from reader: inout WireReader) throws {
@@ -107,7 +134,7 @@ public struct IssuerCertificate: Hashable, Sendable, WireCodable {
 
 /// The organisation's statement that one device's keys belong to a named person with a role and
 /// unit for a term of office.
-public struct ParticipantCertificate: Hashable, Sendable, WireCodable {
+public struct ParticipantCertificate: Hashable, Sendable, IssuerSignedStructure {
     public static let wireName = "ParticipantCertificate"
     public static let version: UInt8 = 1
     public static let context = "Ratsbote participant certificate v1"
@@ -156,7 +183,7 @@ public struct ParticipantCertificate: Hashable, Sendable, WireCodable {
     /// The device this certificate is for.
     public var address: DeviceAddress { DeviceAddress(userId: userId, deviceId: deviceId) }
 
-    private func writeFields(_ writer: inout WireWriter) {
+    public func writeFields(_ writer: inout WireWriter) {
         writer.writeUInt8(Self.version)
         writer.writeUInt16(suite.rawValue)
         writer.writeUInt64(serial)
@@ -172,21 +199,6 @@ public struct ParticipantCertificate: Hashable, Sendable, WireCodable {
         writer.writeFixed(issuerKey)
     }
 
-    /// The bytes the issuing key signs: the context string, then every field but the signature.
-    public var signedBytes: [UInt8] { RatsboteWire.signedBytes(context: Self.context) { writeFields(&$0) } }
-
-    /// Returns a copy signed by `issuingKey`, with ``issuerKey`` set to its public key.
-    public func signed(by issuingKey: Ed25519SigningKey) -> ParticipantCertificate {
-        var copy = self
-        copy.issuerKey = issuingKey.publicKey.rawRepresentation
-        copy.signature = issuingKey.signature(for: copy.signedBytes)
-        return copy
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        writeFields(&writer)
-        writer.writeFixed(signature)
-    }
 
     public init(from reader: inout WireReader) throws {
         try readVersion(&reader, Self.wireName, Self.version)
@@ -213,7 +225,7 @@ public struct ParticipantCertificate: Hashable, Sendable, WireCodable {
 ///
 /// The list only grows, so a client keeps the newest one it has seen (by ``issuedAt``) and
 /// ignores an older one that a relay might replay.
-public struct RevocationList: Hashable, Sendable, WireCodable {
+public struct RevocationList: Hashable, Sendable, IssuerSignedStructure {
     public static let wireName = "RevocationList"
     public static let version: UInt8 = 1
     public static let context = "Ratsbote revocation list v1"
@@ -246,7 +258,7 @@ public struct RevocationList: Hashable, Sendable, WireCodable {
         return false
     }
 
-    private func writeFields(_ writer: inout WireWriter) {
+    public func writeFields(_ writer: inout WireWriter) {
         writer.writeUInt8(Self.version)
         writer.writeUInt16(suite.rawValue)
         writer.writeUInt64(issuedAt)
@@ -254,20 +266,6 @@ public struct RevocationList: Hashable, Sendable, WireCodable {
         writer.writeFixed(issuerKey)
     }
 
-    public var signedBytes: [UInt8] { RatsboteWire.signedBytes(context: Self.context) { writeFields(&$0) } }
-
-    /// Returns a copy signed by `issuingKey`, with ``issuerKey`` set to its public key.
-    public func signed(by issuingKey: Ed25519SigningKey) -> RevocationList {
-        var copy = self
-        copy.issuerKey = issuingKey.publicKey.rawRepresentation
-        copy.signature = issuingKey.signature(for: copy.signedBytes)
-        return copy
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        writeFields(&writer)
-        writer.writeFixed(signature)
-    }
 
     public init(from reader: inout WireReader) throws {
         try readVersion(&reader, Self.wireName, Self.version)
@@ -288,7 +286,7 @@ public struct RevocationList: Hashable, Sendable, WireCodable {
 /// A unit or committee of the organisation: its members by user id, signed by the issuing key.
 ///
 /// Each change raises ``revision``; a client keeps the highest revision it has seen per group.
-public struct GroupDefinition: Hashable, Sendable, WireCodable {
+public struct GroupDefinition: Hashable, Sendable, IssuerSignedStructure {
     public static let wireName = "GroupDefinition"
     public static let version: UInt8 = 1
     public static let context = "Ratsbote group definition v1"
@@ -321,7 +319,7 @@ public struct GroupDefinition: Hashable, Sendable, WireCodable {
         self.signature = signature
     }
 
-    private func writeFields(_ writer: inout WireWriter) {
+    public func writeFields(_ writer: inout WireWriter) {
         writer.writeUInt8(Self.version)
         writer.writeUInt16(suite.rawValue)
         writer.writeString(groupId)
@@ -333,20 +331,6 @@ public struct GroupDefinition: Hashable, Sendable, WireCodable {
         writer.writeFixed(issuerKey)
     }
 
-    public var signedBytes: [UInt8] { RatsboteWire.signedBytes(context: Self.context) { writeFields(&$0) } }
-
-    /// Returns a copy signed by `issuingKey`, with ``issuerKey`` set to its public key.
-    public func signed(by issuingKey: Ed25519SigningKey) -> GroupDefinition {
-        var copy = self
-        copy.issuerKey = issuingKey.publicKey.rawRepresentation
-        copy.signature = issuingKey.signature(for: copy.signedBytes)
-        return copy
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        writeFields(&writer)
-        writer.writeFixed(signature)
-    }
 
     public init(from reader: inout WireReader) throws {
         try readVersion(&reader, Self.wireName, Self.version)
