@@ -258,7 +258,7 @@ extension Account {
         do {
             try encryptAndQueue(payload, messageId: Encoding.hex(receiptId), to: recipient, over: nil)
         } catch ClientError.noSessionOffline {
-            // Without a session there is nobody to confirm to; the message itself arrived anyway.
+            // Without a session no receipt can be encrypted; the message itself arrived anyway.
         }
     }
 }

@@ -71,7 +71,7 @@ public final class Database: @unchecked Sendable {
 
     deinit {
         // Fold the write-ahead log back into the main file, so that a copy of the database file
-        // alone after a clean stop holds everything. It fails harmlessly if another connection
+        // alone after a clean stop contains everything. It fails harmlessly if another connection
         // still reads.
         sqlite3_exec(handle, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil)
         sqlite3_close_v2(handle)

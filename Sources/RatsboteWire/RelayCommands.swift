@@ -88,7 +88,7 @@ public struct EnrollRequest: Hashable, Sendable {
     /// X25519 key envelopes are sealed to.
     public var envelopeKey: [UInt8]
     /// Identity-key signature over "ratsbote enroll v1" ‖ token ‖ envelope key ‖ Noise static key,
-    /// proving that the device holds the identity key it registers.
+    /// proving that the device has the private identity key it registers.
     public var signature: [UInt8]
 
     public init(token: [UInt8], suite: Suite = .classic, identityKey: [UInt8], envelopeKey: [UInt8], signature: [UInt8]) {
@@ -172,7 +172,7 @@ public enum RelayResponse: Hashable, Sendable {
     case pong
     /// Response to a blob command (see `BlobResponse`).
     case blob(BlobResponse)
-    /// Answer to `trust`.
+    /// Response to `trust`.
     case trust(TrustMaterial)
     /// An error with a numbered code.
     case failure(RelayFailure)
@@ -303,7 +303,7 @@ public enum RelayFrame: Hashable, Sendable, WireCodable {
         case 2:
             self = .response(id: id, try RelayResponse.decodeBody(from: &reader))
         case 3:
-            // A push answers no request. Accepting another id would give one push two encodings.
+            // A push responds to no request. Accepting another id would give one push two encodings.
             guard id == 0 else {
                 throw WireError.invalidValue(structure: Self.wireName, field: "requestId", value: "\(id) in a push, expected 0")
             }

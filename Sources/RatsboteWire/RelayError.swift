@@ -1,4 +1,4 @@
-/// The numbered error codes a relay answers with. protocol/relay.md has the same table.
+/// The numbered error codes a relay responds with. protocol/relay.md has the same table.
 ///
 /// Codes are stable: a new code gets a new number, and a client treats a number it does not
 /// know as a failed request with the reason text the relay sent.
@@ -15,7 +15,7 @@ public enum RelayErrorCode: UInt16, Sendable, CaseIterable {
     case alreadyEnrolled = 5
     /// The recipient device does not exist or was revoked.
     case unknownRecipient = 6
-    /// The recipient's mailbox holds its maximum number of envelopes or bytes.
+    /// The recipient's mailbox has reached its maximum number of envelopes or bytes.
     case mailboxFull = 7
     /// The sender exceeded its send rate.
     case rateLimited = 8
