@@ -6,9 +6,8 @@ import RatsboteSession
 ///
 /// The first byte chooses one session (0) or a device's set of sessions (1). The database is
 /// encrypted, so these bytes come from this client's own writes, but a damaged or downgraded file
-/// must still fail with an error rather than a trap. A restored state must be its own
-/// encoding: the bytes that restore are exactly the bytes the state serializes to,
-/// so no field has a second encoding that a later write would silently change.
+/// must still fail with an error rather than a trap. A restored state must serialize to
+/// exactly the bytes it came from. A field with a second encoding would fail this.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
