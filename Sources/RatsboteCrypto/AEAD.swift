@@ -130,9 +130,9 @@ enum AEADCore {
     ///
     /// The array is built with `reserveCapacity` and `append`, which the compiler specialises for
     /// `UInt8` inside this module, and then sealed in place (libsodium allows the output to be the
-    /// input). `Array(unsafeUninitializedCapacity:)` would skip the copy, but it allocates through
-    /// an unspecialised runtime function that looks up the generic metadata of the array's storage
-    /// class on every call; at 1 KiB that lookup costs more than copying the plaintext.
+    /// input). `Array(unsafeUninitializedCapacity:)` would skip the copy. It allocates through an
+    /// unspecialised runtime function, though, which looks up the generic metadata of the array's
+    /// storage class on every call. At 1 KiB that lookup costs more than the copy.
     @usableFromInline
     static func sealToArray(
         _ algorithm: Algorithm, _ plaintext: UnsafeRawBufferPointer, key: SymmetricKey,
@@ -155,7 +155,7 @@ enum AEADCore {
     ///
     /// Built like ``sealToArray(_:_:key:nonce:aad:)``: the ciphertext is copied into a
     /// specialised array, opened in place, and the tag's 16 bytes are cut off. On failure the
-    /// array, which then holds ciphertext only, is dropped.
+    /// array contains only ciphertext and is dropped.
     @usableFromInline
     static func openToArray(
         _ algorithm: Algorithm, _ ciphertext: UnsafeRawBufferPointer, key: SymmetricKey,
