@@ -1,6 +1,7 @@
 import CEpoll
 import Foundation
 import Glibc
+import RatsboteSupport
 import Synchronization
 
 /// Readiness a handler requests or receives.
@@ -24,11 +25,11 @@ public struct IOEvents: OptionSet, Sendable {
 /// locks. Only ``execute(_:)`` and ``stop()`` may be called from other threads.
 public final class EventLoop: @unchecked Sendable {
     // @unchecked: `handlers` and `timers` are touched only on the loop thread. The cross-thread
-    // task queue is behind a Mutex, the stop flag is atomic, and writing the eventfd is thread-safe.
+    // task queue is behind a lock, the stop flag is atomic, and writing the eventfd is thread-safe.
     private let epoll: Int32
     private let wakeDescriptor: Int32
     private var handlers: [Int32: (IOEvents) -> Void] = [:]
-    private let pendingTasks = Mutex<[@Sendable () -> Void]>([])
+    private let pendingTasks = Locked<[@Sendable () -> Void]>([])
     private let stopRequested = Atomic<Bool>(false)
     private var timers: [(interval: Double, due: Double, task: () -> Void)] = []
 

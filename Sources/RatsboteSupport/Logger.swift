@@ -3,7 +3,6 @@
 // relay and client libraries use it, and it depends on nothing but Foundation.
 
 import Foundation
-import Synchronization
 
 /// Log levels, lowest first, with the same meaning as swift-log's.
 public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
@@ -116,7 +115,7 @@ public struct StandardErrorLogHandler: LogHandler {
 
 /// Keeps records in memory, for tests that check what was logged.
 public final class InMemoryLogHandler: LogHandler {
-    private let records = Mutex<[LogRecord]>([])
+    private let records = Locked<[LogRecord]>([])
 
     public init() {}
 

@@ -2,9 +2,9 @@ import Foundation
 import Glibc
 import RatsboteCrypto
 import RatsboteRelay
+import RatsboteSupport
 import RatsboteTestSupport
 import RatsboteWire
-import Synchronization
 import Testing
 
 /// Signals during a send storm: nothing the relay acknowledged may be lost.
@@ -14,7 +14,7 @@ import Testing
     private func storm(
         _ relay: TestRelay, to recipient: DeviceAddress, senders: [TestClient], delay: Double, interrupt: () -> Void
     ) -> [UInt64] {
-        let acknowledged = Mutex<[UInt64]>([])
+        let acknowledged = Locked<[UInt64]>([])
         let group = DispatchGroup()
         for client in senders {
             let box = UncheckedBox(client)
