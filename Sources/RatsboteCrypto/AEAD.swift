@@ -142,7 +142,9 @@ enum AEADCore {
         var result = [UInt8]()
         result.reserveCapacity(plaintextCount + tagByteCount)
         result.append(contentsOf: plaintext)
-        result.append(contentsOf: repeatElement(0, count: tagByteCount))
+        // Room for the tag, which seal overwrites. Appending raw bytes is one memcpy, where
+        // `repeatElement` appends byte by byte.
+        withUnsafeBytes(of: (UInt64(0), UInt64(0))) { result.append(contentsOf: $0) }
         _ = try result.withUnsafeMutableBytes { buffer in
             try seal(
                 algorithm, UnsafeRawBufferPointer(rebasing: buffer[0..<plaintextCount]), key: key, nonce: nonce, aad: aad,
