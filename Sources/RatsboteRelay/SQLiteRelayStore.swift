@@ -9,7 +9,7 @@ public final class SQLiteRelayStore: RelayStore {
     private let database: Database
     private var statements: [String: Statement] = [:]
     private var savepointDepth = 0
-    /// The first error of a ``writeOrAbortBatch(_:)`` body in the open transaction; it forces a rollback.
+    /// The first error of a ``writeOrAbortBatch(_:)`` body in the open transaction, which forces a rollback.
     private var batchAbortError: (any Error)?
     /// Idempotency keys of envelopes acknowledged in the last minutes; see ``RecentAcknowledgements``.
     private var recentAcknowledgements = RecentAcknowledgements()
@@ -258,8 +258,8 @@ public final class SQLiteRelayStore: RelayStore {
     public func store(_ send: PendingSend, defaultTimeToLive: Int64, limits: RelayLimits, now: Int64) throws -> StoredSend {
         // The send path uses the typed bind calls: it runs once per envelope inside every batch.
 
-        // A repeated idempotency key returns the earlier id and stores nothing: from the envelope
-        // row while it is stored, from memory for a while after its acknowledgement.
+        // A repeated idempotency key returns the earlier id and stores nothing. The key is on the
+        // envelope row while the envelope is stored, and in memory for a while after its acknowledgement.
         if let key = RecentAcknowledgements.Key(send.dedupeKey), let envelopeId = recentAcknowledgements.envelopeId(for: key) {
             return StoredSend(envelopeId: envelopeId, recipientRow: nil, receivedAt: UInt64(max(0, now)), isNew: false)
         }

@@ -10,7 +10,7 @@ import Testing
 @Suite struct RelayStoreTests {
     private struct InjectedStorageFailure: Error {}
 
-    /// A fresh store in its own temporary folder, with one enrolled device per name.
+    /// Creates a store in its own temporary folder, with one enrolled device per name.
     private func makeStore(devices names: [String]) throws -> (SQLiteRelayStore, [DeviceAddress], [Int64], URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relay-store-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -85,7 +85,7 @@ import Testing
         #expect(throws: InjectedStorageFailure.self) {
             try store.transaction {
                 _ = try store.store(send(to: addresses[0]), defaultTimeToLive: 3_600, limits: RelayLimits(), now: 2_000)
-                // The job's own error is swallowed, as the connection's job does; the batch must still roll back.
+                // The connection's job catches its own error, so the batch must roll back without seeing it.
                 _ = try? store.writeOrAbortBatch { throw InjectedStorageFailure() }
             }
         }
