@@ -72,7 +72,7 @@ let package = Package(
             name: "ratsbote-bench",
             dependencies: [
                 "RatsboteCrypto", "RatsboteSession", "RatsboteSupport", "CSodiumBench", "RatsboteNet", "RatsboteNoise",
-                "RatsboteWire", "RatsboteClient",
+                "RatsboteWire", "RatsboteClient", "RatsboteRelay",
             ],
             path: "Benchmarks/ratsbote-bench"
         ),

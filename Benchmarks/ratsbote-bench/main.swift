@@ -31,6 +31,7 @@ registry.addDocumentCases()
 registry.addRatchetCases()
 registry.addDiagnosticCases()
 registry.addRelayCases()
+registry.addRelayStorageCase()
 
 if options.list {
     for benchmark in registry.cases { print(benchmark.name) }

@@ -297,7 +297,7 @@ final class RelayConnection: @unchecked Sendable {
         case .acknowledge(let ids):
             let row = device.rowId
             submit(requestId) { store in
-                try store.savepoint { try store.acknowledge(deviceRow: row, ids: ids) }
+                try store.writeOrAbortBatch { try store.acknowledge(deviceRow: row, ids: ids) }
                 return (.done, {})
             }
         case .uploadPrekeys(let signed, let oneTime):
@@ -404,7 +404,10 @@ final class RelayConnection: @unchecked Sendable {
         let now = server.clock.now()
         let sealed = request.sealed
         submit(requestId) { [unowned server] store in
-            let stored = try store.savepoint { try store.store(pending, defaultTimeToLive: ttl, limits: limits, now: now) }
+            // No savepoint per send: `store` rejects before its first write, and a failed write
+            // rolls back the whole batch. Savepoints for sends and acknowledgements cost about 30 of
+            // 108 µs of storage CPU per envelope (`relay storage` benchmark case).
+            let stored = try store.writeOrAbortBatch { try store.store(pending, defaultTimeToLive: ttl, limits: limits, now: now) }
             let envelope = StoredEnvelope(id: stored.envelopeId, receivedAt: stored.receivedAt, sealed: sealed)
             return (.stored(envelopeId: stored.envelopeId), { if let row = stored.recipientRow { server.deliver(envelope, to: row) } })
         }

@@ -56,6 +56,13 @@ public struct PendingSend: Sendable {
     /// Seconds until expiry; 0 means the relay default.
     public var timeToLive: UInt32
     public var sealed: [UInt8]
+
+    public init(dedupeKey: [UInt8], recipient: DeviceAddress, timeToLive: UInt32, sealed: [UInt8]) {
+        self.dedupeKey = dedupeKey
+        self.recipient = recipient
+        self.timeToLive = timeToLive
+        self.sealed = sealed
+    }
 }
 
 /// The outcome of a stored send.
@@ -133,6 +140,13 @@ public protocol RelayStore: TrustStore {
     func transaction<Result>(_ body: () throws -> Result) throws -> Result
     /// Runs `body` inside the current transaction so that a throw undoes only its own writes.
     func savepoint<Result>(_ body: () throws -> Result) throws -> Result
+    /// Runs `body` inside the current transaction without a savepoint of its own, for operations
+    /// that do all their checks before their first write.
+    ///
+    /// A ``RelayFailure`` from `body` must come before that first write, and passes through. Any
+    /// other error may leave a partial write, so it makes the enclosing ``transaction(_:)`` roll
+    /// back and throw instead of committing: every request of that batch then fails and is retried.
+    func writeOrAbortBatch<Result>(_ body: () throws -> Result) throws -> Result
 
     /// Creates a user with a unique id derived from `displayName`, and an invite for it.
     ///

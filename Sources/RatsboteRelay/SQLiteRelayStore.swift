@@ -9,6 +9,10 @@ public final class SQLiteRelayStore: RelayStore {
     private let database: Database
     private var statements: [String: Statement] = [:]
     private var savepointDepth = 0
+    /// The first error of a ``writeOrAbortBatch(_:)`` body in the open transaction, which forces a rollback.
+    private var batchAbortError: (any Error)?
+    /// Idempotency keys of envelopes acknowledged in the last minutes; see ``RecentAcknowledgements``.
+    private var recentAcknowledgements = RecentAcknowledgements()
 
     /// The schema, one migration per entry. Never edit a shipped entry; append a new one.
     static let migrations = [
@@ -74,7 +78,21 @@ public final class SQLiteRelayStore: RelayStore {
         );
         """,
         trustMigration,
+        dedupeKeyMigration,
     ]
+
+    /// Moves each live envelope's idempotency key onto its row and drops `send_dedupe`.
+    ///
+    /// `send_dedupe` kept one row per send until the envelope expired, under a random key, so every
+    /// send dirtied a random page of an index that only grew. An index over the keys of stored
+    /// envelopes stays as small as the mailboxes. Keys of envelopes acknowledged before the
+    /// migration are dropped, as a restart drops ``RecentAcknowledgements``.
+    static let dedupeKeyMigration = """
+        ALTER TABLE envelopes ADD COLUMN dedupe_key BLOB;
+        UPDATE envelopes SET dedupe_key = d.key FROM send_dedupe d WHERE d.envelope_id = envelopes.id;
+        CREATE UNIQUE INDEX envelopes_by_dedupe_key ON envelopes (dedupe_key);
+        DROP TABLE send_dedupe;
+        """
 
     /// Opens or creates the database and brings its schema up to date.
     ///
@@ -106,7 +124,24 @@ public final class SQLiteRelayStore: RelayStore {
     // MARK: - Transactions
 
     public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
-        try database.transaction(body)
+        batchAbortError = nil
+        defer { batchAbortError = nil }
+        return try database.transaction {
+            let result = try body()
+            if let batchAbortError { throw batchAbortError }
+            return result
+        }
+    }
+
+    public func writeOrAbortBatch<Result>(_ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch let failure as RelayFailure {
+            throw failure
+        } catch {
+            if batchAbortError == nil { batchAbortError = error }
+            throw error
+        }
     }
 
     public func savepoint<Result>(_ body: () throws -> Result) throws -> Result {
@@ -223,9 +258,12 @@ public final class SQLiteRelayStore: RelayStore {
     public func store(_ send: PendingSend, defaultTimeToLive: Int64, limits: RelayLimits, now: Int64) throws -> StoredSend {
         // The send path uses the typed bind calls: it runs once per envelope inside every batch.
 
-        // A repeated idempotency key returns the earlier id and stores nothing. The record holds
-        // only the hash and the envelope id, so it names neither the recipient nor a time.
-        let earlier = try statement("SELECT envelope_id FROM send_dedupe WHERE key = ?")
+        // A repeated idempotency key returns the earlier id and stores nothing. The key is on the
+        // envelope row while the envelope is stored, and in memory for a while after its acknowledgement.
+        if let key = RecentAcknowledgements.Key(send.dedupeKey), let envelopeId = recentAcknowledgements.envelopeId(for: key) {
+            return StoredSend(envelopeId: envelopeId, recipientRow: nil, receivedAt: UInt64(max(0, now)), isNew: false)
+        }
+        let earlier = try statement("SELECT id FROM envelopes WHERE dedupe_key = ?")
         try earlier.bind(send.dedupeKey, at: 1)
         defer { earlier.reset() }
         if try earlier.nextRow() {
@@ -259,12 +297,14 @@ public final class SQLiteRelayStore: RelayStore {
         let timeToLive = send.timeToLive == 0 ? defaultTimeToLive : min(Int64(send.timeToLive), defaultTimeToLive)
         let expiresAt = now + timeToLive
         let size = Int64(send.sealed.count)
-        let insert = try statement("INSERT INTO envelopes (device_row, received_at, expires_at, size, sealed) VALUES (?, ?, ?, ?, ?)")
+        let insert = try statement(
+            "INSERT INTO envelopes (device_row, received_at, expires_at, size, sealed, dedupe_key) VALUES (?, ?, ?, ?, ?, ?)")
         try insert.bind(recipientRow, at: 1)
         try insert.bind(now, at: 2)
         try insert.bind(expiresAt, at: 3)
         try insert.bind(size, at: 4)
         try insert.bind(send.sealed, at: 5)
+        try insert.bind(send.dedupeKey, at: 6)
         _ = try insert.nextRow()
         insert.reset()
         let envelopeId = database.lastInsertRowID
@@ -275,12 +315,6 @@ public final class SQLiteRelayStore: RelayStore {
         _ = try counters.nextRow()
         counters.reset()
 
-        let dedupe = try statement("INSERT INTO send_dedupe (key, envelope_id, expires_at) VALUES (?, ?, ?)")
-        try dedupe.bind(send.dedupeKey, at: 1)
-        try dedupe.bind(envelopeId, at: 2)
-        try dedupe.bind(expiresAt, at: 3)
-        _ = try dedupe.nextRow()
-        dedupe.reset()
         return StoredSend(envelopeId: UInt64(envelopeId), recipientRow: recipientRow, receivedAt: UInt64(max(0, now)), isNew: true)
     }
 
@@ -311,22 +345,47 @@ public final class SQLiteRelayStore: RelayStore {
         return result
     }
 
+    /// Ids per `DELETE` of an acknowledgement. A longer acknowledgement runs the statement once per
+    /// chunk, and a shorter last chunk repeats its last id, so one cached statement serves all.
+    static let acknowledgeChunk = 64
+    private static let acknowledgeSQL =
+        "DELETE FROM envelopes WHERE device_row = ?1 AND id IN ("
+        + (0..<acknowledgeChunk).map { "?\($0 + 2)" }.joined(separator: ", ") + ") RETURNING id, size, dedupe_key"
+
     public func acknowledge(deviceRow: Int64, ids: [UInt64]) throws {
+        guard !ids.isEmpty else { return }
+        let chunk = Self.acknowledgeChunk
+        let delete = try statement(Self.acknowledgeSQL)
         var count: Int64 = 0
         var bytes: Int64 = 0
-        for id in ids {
-            let rows = try run(
-                "DELETE FROM envelopes WHERE id = ? AND device_row = ? RETURNING size",
-                [.integer(Int64(clamping: id)), .integer(deviceRow)])
-            for row in rows {
-                count += 1
-                bytes += row[0].int64 ?? 0
+        var start = 0
+        let now = RecentAcknowledgements.monotonicNow()
+        while start < ids.count {
+            let end = min(start + chunk, ids.count)
+            try delete.bind(deviceRow, at: 1)
+            for slot in 0..<chunk {
+                let id = ids[min(start + slot, end - 1)]
+                try delete.bind(Int64(clamping: id), at: Int32(slot + 2))
             }
+            defer { delete.reset() }
+            while try delete.nextRow() {
+                count += 1
+                bytes += delete.int64(at: 1)
+                // Envelopes stored before the key moved onto the row have none.
+                if let key = RecentAcknowledgements.Key(delete.bytes(at: 2)) {
+                    recentAcknowledgements.insert(key, envelopeId: UInt64(delete.int64(at: 0)), now: now)
+                }
+            }
+            start = end
         }
         if count > 0 {
-            try run(
-                "UPDATE devices SET envelope_count = envelope_count - ?, envelope_bytes = envelope_bytes - ? WHERE row_id = ?",
-                [.integer(count), .integer(bytes), .integer(deviceRow)])
+            let counters = try statement(
+                "UPDATE devices SET envelope_count = envelope_count - ?, envelope_bytes = envelope_bytes - ? WHERE row_id = ?")
+            try counters.bind(count, at: 1)
+            try counters.bind(bytes, at: 2)
+            try counters.bind(deviceRow, at: 3)
+            defer { counters.reset() }
+            _ = try counters.nextRow()
         }
     }
 
@@ -457,7 +516,6 @@ public final class SQLiteRelayStore: RelayStore {
                 total += Int(count)
             }
             try run("DELETE FROM envelopes WHERE expires_at <= ?", [.integer(now)])
-            try run("DELETE FROM send_dedupe WHERE expires_at <= ?", [.integer(now)])
             return total
         }
     }
