@@ -289,6 +289,10 @@ enum Text {
             en += " \(report.pending) still in the outbox."
             de += " \(report.pending) noch im Postausgang."
         }
+        if report.pendingDocumentSends > 0 {
+            en += " \(report.pendingDocumentSends) message(s) with documents wait for their upload; the next 'ratsbote sync' continues it."
+            de += " \(report.pendingDocumentSends) Nachricht(en) mit Dokumenten warten auf ihren Upload; das nächste 'ratsbote sync' setzt ihn fort."
+        }
         if report.receipts > 0 {
             en += " \(report.receipts) receipt(s) for your messages."
             de += " \(report.receipts) Bestätigung(en) für Ihre Nachrichten."
@@ -329,6 +333,12 @@ enum Text {
         Localized(
             en: "Attachment: \(attachment.fileName) (\(attachment.mediaType), \(attachment.data.count) bytes)",
             de: "Anhang: \(attachment.fileName) (\(attachment.mediaType), \(attachment.data.count) Bytes)")
+    }
+
+    static func documentLine(_ document: RemoteDocument, saved: Bool) -> Localized {
+        Localized(
+            en: "Document: \(document.fileName) (\(document.mediaType), \(document.size) bytes)\(saved ? ", saved" : ", not saved yet: 'ratsbote save'")",
+            de: "Dokument: \(document.fileName) (\(document.mediaType), \(document.size) Bytes)\(saved ? ", gespeichert" : ", noch nicht gespeichert: 'ratsbote save'")")
     }
 
     static func safetyNumber(_ report: SafetyNumberReport) -> Localized {
