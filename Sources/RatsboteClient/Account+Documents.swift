@@ -50,10 +50,10 @@ extension Account {
     /// one-page letter and a 4 GiB plan set. Each recipient gets its own message, and every
     /// device of every recipient gets the document keys inside its own session message.
     ///
-    /// The encrypted files and the note are stored as a pending send before the first upload,
-    /// so a send that a dropped connection, a relay restart or the end of this process
-    /// interrupts continues with the next ``send(to:subject:body:files:inReplyTo:progress:)``
-    /// or ``sync()`` at the bytes the relay holds. The note goes out only after every upload is
+    /// The encrypted files and the note are stored as a pending send before the first upload.
+    /// A send interrupted by a dropped connection, a relay restart or the end of this process
+    /// continues with the next ``send(to:subject:body:files:inReplyTo:progress:)`` or
+    /// ``sync()``, at the bytes the relay holds. The note goes out only after every upload is
     /// complete. A failure that a retry cannot fix (for example a blob quota) discards the
     /// pending send before it is thrown.
     ///
@@ -128,7 +128,7 @@ extension Account {
     /// has not received it, and deletes the pending send and its ciphertext files.
     ///
     /// Each recipient is removed from the pending send in the transaction that stores its
-    /// message, so an interruption between two recipients sends nobody the note twice.
+    /// message, so an interruption between two recipients sends no recipient the note twice.
     ///
     /// NOTE: a process end between the per-device outbox writes of one recipient and the
     /// storing of its message sends that recipient's earlier devices the note a second time,
@@ -160,8 +160,8 @@ extension Account {
         var remaining = pending
         var reports: [SendReport] = []
         for (index, recipient) in pending.recipients.enumerated() {
-            // A fresh send passes the targets it resolved for the device count; a resumed one
-            // resolves them again, so it sees the current directory and trust state.
+            // A fresh send passes the targets it resolved for the device count. A resumed one
+            // resolves them again, so it uses the current directory and trust state.
             let entry = try resolved?[index] ?? resolveTargets(recipient, over: connection, offlineError: nil)
             remaining.recipients.removeFirst()
             let isLast = remaining.recipients.isEmpty
@@ -185,9 +185,9 @@ extension Account {
     /// Continues every pending send, oldest first, and returns the envelopes delivered and the
     /// sends still pending.
     ///
-    /// A send that fails stays pending for the next attempt and is logged, unless its blob or
-    /// ciphertext file is gone (the blob expired on the relay, or the file was deleted): such a
-    /// send can never complete and is discarded with an error in the log.
+    /// A send that fails is logged and stays pending for the next attempt. A send whose blob
+    /// expired on the relay or whose ciphertext file was deleted can never complete, so it is
+    /// discarded and logged as an error.
     func resumePendingSends(connection: inout RelayConnection, progress: ((TransferProgress) -> Void)?) -> (delivered: Int, pending: Int) {
         var delivered = 0
         let sends: [PendingSend]

@@ -5,7 +5,7 @@ import RatsboteWire
 /// A note with documents that waits for its uploads, so that a send interrupted by a dropped
 /// connection or a restart continues where the relay's copies end.
 struct PendingSend {
-    /// Hex of 16 random bytes; it names the rows and seals them to each other.
+    /// Hex of 16 random bytes. It names the rows and is part of their associated data.
     var id: String
     /// Recipients (user ids, names or groups) that have not received the note yet.
     var recipients: [String]
@@ -20,12 +20,12 @@ struct PendingSend {
 /// One encrypted document of a ``PendingSend`` and how far its upload is.
 struct PendingDocument {
     var position: Int
-    /// Hex of 16 random bytes; the ciphertext file in the outgoing folder is `<fileId>.cipher`.
+    /// Hex of 16 random bytes, which names the ciphertext file `<fileId>.cipher` in the outgoing folder.
     var fileId: String
     var ciphertextSize: UInt64
     /// `nil` until the relay created the blob.
     var blobId: [UInt8]?
-    /// File name, media type, size, key, header and hash; its blob id is filled in from ``blobId``.
+    /// File name, media type, size, key, header and hash. Its blob id is set from ``blobId``.
     var document: RemoteDocument
 }
 
@@ -80,7 +80,7 @@ extension ClientDatabase {
         }
     }
 
-    /// Deletes a pending send and its document rows; callers may run it inside a transaction.
+    /// Deletes a pending send and its document rows. It opens no transaction, so callers may run it inside one.
     func deletePendingSend(_ id: String) throws {
         try wrap {
             // The send row goes first: document rows without it are never read, whereas a send

@@ -181,8 +181,8 @@ import Testing
         #expect(status == .blob(.status(size: firstSize, received: UInt64(2 * WireLimits.blobChunk), isComplete: false)))
         #expect(try scenario.open("Bob Berg").sync().received == 0)
 
-        // The ciphertext stays sealed at rest: the database file holds neither the document key
-        // nor the file name in the clear.
+        // The pending send is sealed at rest: the database file contains neither a document
+        // key nor the file name or body in the clear.
         var databaseBytes = try Self.contents(alice.home.databasePath)
         if FileManager.default.fileExists(atPath: alice.home.databasePath + "-wal") {
             databaseBytes += try Self.contents(alice.home.databasePath + "-wal")
