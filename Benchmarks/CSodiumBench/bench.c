@@ -609,6 +609,7 @@ int64_t csb_ratchet_alternating(csb_ratchet *r, uint64_t iterations) {
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CSB_DOC_CHUNK 65536
@@ -699,8 +700,12 @@ done:
     return rc;
 }
 
+// Mirrors DocumentFile.decrypt without force: it refuses an existing output, and moves the checked
+// plaintext into place with link and unlink, which fail instead of replacing a file that appeared.
 int csb_document_decrypt_file(const char *input, const char *output, const unsigned char *key,
                               uint64_t plaintext_bytes, const unsigned char *expected_hash) {
+    struct stat existing;
+    if (stat(output, &existing) == 0) return -1;
     uint64_t chunk_count = plaintext_bytes == 0 ? 1 : (plaintext_bytes + CSB_DOC_CHUNK - 1) / CSB_DOC_CHUNK;
     uint64_t expected = crypto_secretstream_xchacha20poly1305_HEADERBYTES + plaintext_bytes +
                         chunk_count * crypto_secretstream_xchacha20poly1305_ABYTES;
@@ -767,7 +772,7 @@ done:
     sodium_memzero(&state, sizeof state);
     close(in);
     close(out);
-    if (rc == 0 && rename(temporary, output) != 0) rc = -1;
-    if (rc != 0) unlink(temporary);
+    if (rc == 0 && link(temporary, output) != 0) rc = -1;
+    unlink(temporary);
     return rc;
 }

@@ -50,6 +50,13 @@ extension Account {
     /// one-page letter and a 4 GiB plan set. Each recipient gets its own message, and every
     /// device of every recipient gets the document keys inside its own session message.
     ///
+    /// The encrypted files and the note are stored as a pending send before the first upload.
+    /// A send interrupted by a dropped connection, a relay restart or the end of this process
+    /// continues with the next ``send(to:subject:body:files:inReplyTo:progress:)`` or
+    /// ``sync()``, at the bytes the relay holds. The note goes out only after every upload is
+    /// complete. A failure that a retry cannot fix (for example a blob quota) discards the
+    /// pending send before it is thrown.
+    ///
     /// - Throws: ``ClientError/relayUnreachable(address:reason:)`` when the relay cannot be
     ///   reached (documents need it), ``ClientError/attachmentUnreadable(path:reason:)`` for a
     ///   file that cannot be read, and the errors of ``send(to:subject:body:attachments:inReplyTo:)``.
@@ -63,59 +70,205 @@ extension Account {
         }
         var connection = try connect()
         try refreshTrust(over: connection)
+        _ = resumePendingSends(connection: &connection, progress: progress)
+
         var resolved: [(group: GroupDefinition?, targets: [Recipient])] = []
         for recipient in recipients {
             resolved.append(try resolveTargets(recipient, over: connection, offlineError: nil))
         }
         let deviceCount = resolved.reduce(0) { total, entry in total + entry.targets.reduce(0) { $0 + $1.devices.count } }
+        let pending = try preparePendingSend(
+            recipients: recipients, subject: subject, body: body, files: files, inReplyTo: inReplyTo,
+            deviceCount: UInt32(clamping: deviceCount), progress: progress)
+        do {
+            return try completePendingSend(pending, resolved: resolved, connection: &connection, progress: progress)
+        } catch let error as ClientError where !Self.isTransient(error) {
+            discardPendingSend(pending)
+            throw error
+        }
+    }
+
+    // MARK: - Pending sends
+
+    /// Encrypts every file into the outgoing folder and stores the note and the document keys
+    /// as one pending send.
+    func preparePendingSend(
+        recipients: [String], subject: String, body: String, files: [String], inReplyTo: String?, deviceCount: UInt32,
+        progress: ((TransferProgress) -> Void)?
+    ) throws -> PendingSend {
+        try createFolder(outgoingFolder)
+        var pending = PendingSend(
+            id: Encoding.hex(Random.bytes(count: 16)), recipients: recipients, subject: subject, body: body, inReplyTo: inReplyTo,
+            deviceCount: deviceCount, documents: [])
+        var succeeded = false
+        defer { if !succeeded { removeCiphertexts(of: pending) } }
+        for (position, path) in files.enumerated() {
+            let url = URL(fileURLWithPath: path)
+            let fileName = url.lastPathComponent
+            let fileId = Encoding.hex(Random.bytes(count: 16))
+            let plaintextSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
+            let sealed = try DocumentFile.encrypt(file: path, to: ciphertextPath(fileId)) { done in
+                progress?(TransferProgress(phase: .encrypting, fileName: fileName, done: done, total: plaintextSize))
+            }
+            let document = RemoteDocument(
+                fileName: fileName, mediaType: Self.mediaType(forExtension: url.pathExtension), size: sealed.size,
+                key: sealed.key.withUnsafeBytes { Array($0) }, header: sealed.header, ciphertextHash: sealed.ciphertextHash,
+                blobId: [])
+            pending.documents.append(
+                PendingDocument(
+                    position: position, fileId: fileId, ciphertextSize: DocumentFile.ciphertextByteCount(plaintextByteCount: sealed.size),
+                    blobId: nil, document: document))
+        }
+        try database.insertPendingSend(pending)
+        succeeded = true
+        return pending
+    }
+
+    /// Uploads what is missing of each document, then sends the note to every recipient that
+    /// has not received it, and deletes the pending send and its ciphertext files.
+    ///
+    /// Each recipient is removed from the pending send in the transaction that stores its
+    /// message, so an interruption between two recipients sends no recipient the note twice.
+    ///
+    /// NOTE: a process end between the per-device outbox writes of one recipient and the
+    /// storing of its message sends that recipient's earlier devices the note a second time,
+    /// under a new message id, when the send resumes.
+    func completePendingSend(
+        _ pending: PendingSend, resolved: [(group: GroupDefinition?, targets: [Recipient])]?, connection: inout RelayConnection,
+        progress: ((TransferProgress) -> Void)?
+    ) throws -> [SendReport] {
         var documents: [RemoteDocument] = []
-        for file in files {
-            documents.append(try uploadDocument(file, recipientCount: deviceCount, connection: &connection, progress: progress))
+        for var item in pending.documents {
+            if item.blobId == nil {
+                let created = try connection.request(
+                    .blob(.create(size: item.ciphertextSize, recipientCount: max(1, pending.deviceCount), timeToLive: 0)))
+                guard case .blob(.created(let blobId, _)) = created else {
+                    throw ClientError.protocolViolation("expected a created blob, got \(created)")
+                }
+                try database.setPendingBlobId(blobId, send: pending.id, position: item.position)
+                item.blobId = blobId
+            }
+            let blobId = item.blobId ?? []
+            try uploadCiphertext(
+                ciphertextPath(item.fileId), size: item.ciphertextSize, blobId: blobId, fileName: item.document.fileName,
+                connection: &connection, progress: progress)
+            var document = item.document
+            document.blobId = blobId
+            documents.append(document)
         }
-        return try resolved.map { entry in
-            try deliverNote(
-                to: entry.targets, group: entry.group, subject: subject, body: body, attachments: [], remoteDocuments: documents,
-                inReplyTo: inReplyTo, over: connection)
+
+        var remaining = pending
+        var reports: [SendReport] = []
+        for (index, recipient) in pending.recipients.enumerated() {
+            // A fresh send passes the targets it resolved for the device count. A resumed one
+            // resolves them again, so it uses the current directory and trust state.
+            let entry = try resolved?[index] ?? resolveTargets(recipient, over: connection, offlineError: nil)
+            remaining.recipients.removeFirst()
+            let isLast = remaining.recipients.isEmpty
+            reports.append(
+                try deliverNote(
+                    to: entry.targets, group: entry.group, subject: pending.subject, body: pending.body, attachments: [],
+                    remoteDocuments: documents, inReplyTo: pending.inReplyTo, over: connection
+                ) { [database] in
+                    if isLast {
+                        try database.deletePendingSend(pending.id)
+                    } else {
+                        try database.updatePendingRecipients(remaining)
+                    }
+                })
         }
+        if pending.recipients.isEmpty { try database.deletePendingSend(pending.id) }
+        removeCiphertexts(of: pending)
+        return reports
+    }
+
+    /// Continues every pending send, oldest first, and returns the envelopes delivered and the
+    /// sends still pending.
+    ///
+    /// A send that fails is logged and stays pending for the next attempt. A send whose blob
+    /// expired on the relay or whose ciphertext file was deleted can never complete, so it is
+    /// discarded and logged as an error.
+    func resumePendingSends(connection: inout RelayConnection, progress: ((TransferProgress) -> Void)?) -> (delivered: Int, pending: Int) {
+        var delivered = 0
+        let sends: [PendingSend]
+        do {
+            sends = try database.pendingSends()
+        } catch {
+            logger.error("pending document sends could not be read", ["error": .public("\(error)")])
+            return (0, 0)
+        }
+        for pending in sends {
+            do {
+                let reports = try completePendingSend(pending, resolved: nil, connection: &connection, progress: progress)
+                delivered += reports.reduce(0) { $0 + $1.delivered }
+                logger.info("pending document send completed", ["send": .public(pending.id)])
+            } catch let error as ClientError where Self.isUnrecoverable(error) {
+                logger.error("discarding a pending document send that cannot complete", ["send": .public(pending.id), "error": .public("\(error)")])
+                discardPendingSend(pending)
+            } catch {
+                logger.warning("pending document send failed; it is retried later", ["send": .public(pending.id), "error": .public("\(error)")])
+                if case ClientError.relayUnreachable = error { break }
+            }
+        }
+        return (delivered, (try? database.pendingSendCount()) ?? 0)
+    }
+
+    /// Returns whether a send that failed with `error` may succeed when it is tried again later.
+    static func isTransient(_ error: ClientError) -> Bool {
+        if case .relayUnreachable = error { return true }
+        if case .storage = error { return true }
+        return isResumable(error)
+    }
+
+    /// Returns whether a pending send can never complete after `error`.
+    private static func isUnrecoverable(_ error: ClientError) -> Bool {
+        switch error {
+        case .relay(let failure): return failure.code == .notFound
+        case .attachmentUnreadable: return true
+        default: return false
+        }
+    }
+
+    private func discardPendingSend(_ pending: PendingSend) {
+        do {
+            try database.deletePendingSend(pending.id)
+        } catch {
+            logger.error("pending document send could not be deleted", ["send": .public(pending.id), "error": .public("\(error)")])
+        }
+        removeCiphertexts(of: pending)
+    }
+
+    private func ciphertextPath(_ fileId: String) -> String { outgoingFolder + "/" + fileId + ".cipher" }
+
+    private func removeCiphertexts(of pending: PendingSend) {
+        for document in pending.documents { unlink(ciphertextPath(document.fileId)) }
     }
 
     // MARK: - Upload
 
-    /// Encrypts `path` into the account's outgoing folder and uploads the ciphertext as a blob
-    /// that `recipientCount` releases delete.
+    /// Uploads the ciphertext file at `path` into the blob `blobId`, starting at the bytes the
+    /// relay already holds.
     ///
     /// After a dropped connection or a relay restart the upload reconnects, requests the blob
     /// status, and continues at the bytes the relay received.
-    func uploadDocument(
-        _ path: String, recipientCount: Int, connection: inout RelayConnection, progress: ((TransferProgress) -> Void)?
-    ) throws -> RemoteDocument {
-        try createFolder(outgoingFolder)
-        let fileName = URL(fileURLWithPath: path).lastPathComponent
-        let ciphertextPath = outgoingFolder + "/" + Encoding.hex(Random.bytes(count: 16)) + ".cipher"
-        defer { unlink(ciphertextPath) }
-
-        let plaintextSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
-        let sealed = try DocumentFile.encrypt(file: path, to: ciphertextPath) { done in
-            progress?(TransferProgress(phase: .encrypting, fileName: fileName, done: done, total: plaintextSize))
-        }
-        let size = DocumentFile.ciphertextByteCount(plaintextByteCount: sealed.size)
-        let created = try connection.request(.blob(.create(size: size, recipientCount: UInt32(clamping: recipientCount), timeToLive: 0)))
-        guard case .blob(.created(let blobId, _)) = created else {
-            throw ClientError.protocolViolation("expected a created blob, got \(created)")
-        }
-
-        let input = try FileHandleIO(openForReading: ciphertextPath)
+    func uploadCiphertext(
+        _ path: String, size: UInt64, blobId: [UInt8], fileName: String, connection: inout RelayConnection,
+        progress: ((TransferProgress) -> Void)?
+    ) throws {
+        let input = try FileHandleIO(openForReading: path)
         defer { input.close() }
+        guard try input.size() == size else {
+            throw ClientError.attachmentUnreadable(path: path, reason: "the ciphertext has \(try input.size()) bytes instead of \(size)")
+        }
         var buffer = [UInt8](repeating: 0, count: Self.blobChunkByteCount)
-        var offset: UInt64 = 0
-        var isComplete = false
+        var (offset, isComplete) = try Self.blobStatus(try connection.request(.blob(.status(id: blobId))), expectedSize: size)
         var reconnects = 0
         while !isComplete {
             do {
                 let count = Int(min(UInt64(buffer.count), size - offset))
                 try input.seek(to: offset)
                 let got = try buffer.withUnsafeMutableBytes {
-                    try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]), path: ciphertextPath)
+                    try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]), path: path)
                 }
                 let response = try connection.request(.blob(.upload(id: blobId, offset: offset, bytes: Array(buffer[0..<got]))))
                 (offset, isComplete) = try Self.blobStatus(response, expectedSize: size)
@@ -128,9 +281,6 @@ extension Account {
                 (offset, isComplete) = try Self.blobStatus(try connection.request(.blob(.status(id: blobId))), expectedSize: size)
             }
         }
-        return RemoteDocument(
-            fileName: fileName, mediaType: Self.mediaType(forExtension: URL(fileURLWithPath: path).pathExtension), size: sealed.size,
-            key: sealed.key.withUnsafeBytes { Array($0) }, header: sealed.header, ciphertextHash: sealed.ciphertextHash, blobId: blobId)
     }
 
     /// Returns whether a transfer can continue after `error` by requesting the blob status.

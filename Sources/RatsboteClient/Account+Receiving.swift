@@ -21,21 +21,26 @@ public struct SyncReport: Sendable, Equatable {
     public var expiredUnread: Int = 0
     /// Messages still waiting in the outbox.
     public var pending: Int = 0
+    /// Notes with documents whose uploads are still incomplete; the next sync continues them.
+    public var pendingDocumentSends: Int = 0
 }
 
 /// Receiving: opening sealed envelopes, checking the sender, decrypting in the session.
 extension Account {
-    /// Sends the outbox, then fetches, opens, stores and acknowledges every waiting envelope,
-    /// confirms delivery to the senders, and tops up prekeys when the relay reports few left.
+    /// Continues interrupted document sends, sends the outbox, then fetches, opens, stores and
+    /// acknowledges every waiting envelope, confirms delivery to the senders, and tops up
+    /// prekeys when the relay reports few left.
     ///
     /// An envelope is acknowledged only after its message is stored, so a crash in between means
     /// a second delivery, which the session recognises as a duplicate.
     public func sync() throws -> SyncReport {
         var report = SyncReport()
-        let connection = try connect()
+        var connection = try connect()
         // The newest revocation list first, so envelopes from revoked senders are refused.
         try refreshTrust(over: connection)
-        report.sent = try flushOutbox(over: connection).delivered
+        let resumed = resumePendingSends(connection: &connection, progress: nil)
+        report.pendingDocumentSends = resumed.pending
+        report.sent = try flushOutbox(over: connection).delivered + resumed.delivered
 
         guard case .receiving(let backlog, let expired, _) = try connection.request(.receive) else {
             throw ClientError.protocolViolation("unexpected response to receive")

@@ -10,7 +10,8 @@ extension Account {
     /// not accept now stays in the outbox for ``sync()``.
     ///
     /// When the relay cannot be reached, a note to a contact that already has sessions is still
-    /// encrypted and kept in the outbox; ``SendReport/queued`` says so.
+    /// encrypted and kept in the outbox; ``SendReport/queued`` says so. When it can, interrupted
+    /// document sends continue first.
     ///
     /// `recipient` may name a group of the organisation (its id or name): the note then goes to
     /// every current member's devices except this user's, under one message id. Every member is
@@ -27,7 +28,11 @@ extension Account {
             offlineReason = error
         }
 
-        if let connection { try refreshTrust(over: connection) }
+        if var open = connection {
+            try refreshTrust(over: open)
+            _ = resumePendingSends(connection: &open, progress: nil)
+            connection = open
+        }
         let (group, targets) = try resolveTargets(recipient, over: connection, offlineError: offlineReason)
         return try deliverNote(
             to: targets, group: group, subject: subject, body: body, attachments: attachments, remoteDocuments: [],
@@ -48,9 +53,13 @@ extension Account {
     }
 
     /// Encrypts one note for every device of `targets`, stores it as sent and flushes the outbox.
+    ///
+    /// `whileStoring` runs in the transaction that stores the sent message, so a caller's own
+    /// bookkeeping (a pending document send) changes together with it or not at all.
     func deliverNote(
         to targets: [Recipient], group: GroupDefinition?, subject: String, body: String, attachments: [Attachment],
-        remoteDocuments: [RemoteDocument], inReplyTo: String?, over connection: RelayConnection?
+        remoteDocuments: [RemoteDocument], inReplyTo: String?, over connection: RelayConnection?,
+        whileStoring: (() throws -> Void)? = nil
     ) throws -> SendReport {
         let target = targets[0]
         let original = try inReplyTo.map { try message($0) }
@@ -65,10 +74,13 @@ extension Account {
 
         let idHex = Encoding.hex(messageId)
         for target in targets { try encryptAndQueue(payload, messageId: idHex, to: target, over: connection) }
-        try database.insertMessage(
-            StoredMessage(
-                id: idHex, direction: .outgoing, peer: target.devices[0].address, peerName: group?.name ?? target.displayName,
-                sentAt: Date(timeIntervalSince1970: TimeInterval(now)), read: true, content: stored))
+        try database.transaction {
+            try database.insertMessage(
+                StoredMessage(
+                    id: idHex, direction: .outgoing, peer: target.devices[0].address, peerName: group?.name ?? target.displayName,
+                    sentAt: Date(timeIntervalSince1970: TimeInterval(now)), read: true, content: stored))
+            try whileStoring?()
+        }
 
         var delivered = 0
         if let connection { delivered = try flushOutbox(over: connection).delivered }

@@ -62,11 +62,18 @@ extension Account {
         let remoteTargets = targets.dropFirst(message.content.attachments.count)
         if !message.content.remoteDocuments.isEmpty {
             var connection = try connect()
-            for (document, path) in zip(message.content.remoteDocuments, remoteTargets) {
+            for (position, (document, path)) in zip(message.content.remoteDocuments, remoteTargets).enumerated() {
                 try downloadDocument(document, to: path, force: force, connection: &connection, progress: progress)
+                try database.markDocumentSaved(messageId: message.id, position: position)
             }
         }
         return targets
+    }
+
+    /// Returns the positions in ``NoteContent/remoteDocuments`` of the documents of message `id`
+    /// that this device saved.
+    public func savedDocumentPositions(of id: String) throws -> Set<Int> {
+        try database.savedDocumentPositions(messageId: message(id).id)
     }
 
     /// Reduces a sender's file name to a safe base name: no path separators, no control or

@@ -40,13 +40,14 @@ struct ContactDevice: Equatable {
     var verified: Bool
 }
 
-/// The client's SQLite file: account settings, contacts, sessions, prekeys, messages and the outbox.
+/// The client's SQLite file: account settings, contacts, sessions, prekeys, messages, the outbox
+/// and document sends that wait for their uploads.
 ///
 /// Secrets and content are stored sealed with XChaCha20-Poly1305 under the database key from the
 /// key store, with a context string naming the row as associated data, so a sealed value cannot be
-/// moved to another row: message content, session states and private prekeys. Addresses and
-/// times are stored in the clear, because the device needs them to list the inbox before it
-/// opens anything.
+/// moved to another row: message content, session states, private prekeys, and the notes and
+/// document keys of pending document sends. Addresses, times, blob ids and ciphertext sizes are
+/// stored in the clear, because the device needs them to list the inbox before it opens anything.
 final class ClientDatabase {
     let database: Database
     private let key: SymmetricKey
@@ -103,7 +104,29 @@ final class ClientDatabase {
             created_at INTEGER NOT NULL,
             attempts INTEGER NOT NULL DEFAULT 0
         );
+        """,
         """
+        CREATE TABLE pending_sends (
+            id TEXT PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            sealed BLOB NOT NULL
+        );
+        CREATE TABLE pending_documents (
+            send_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            file_id TEXT NOT NULL,
+            ciphertext_size INTEGER NOT NULL,
+            blob_id BLOB,
+            sealed BLOB NOT NULL,
+            PRIMARY KEY (send_id, position)
+        );
+        CREATE TABLE saved_documents (
+            message_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            saved_at INTEGER NOT NULL,
+            PRIMARY KEY (message_id, position)
+        );
+        """,
     ]
 
     init(path: String, key: SymmetricKey) throws {

@@ -33,7 +33,8 @@ public struct BlobLimits: Codable, Sendable, Equatable {
 /// `blobs.sqlite`.
 ///
 /// The relay stores per blob only its id, size, the uploading device (for the quota), the
-/// recipient count, the releases so far and the expiry: no file name, key or recipient. The
+/// recipient count, the devices that released it so far and the expiry: no file name or key,
+/// and no recipient that has not fetched it yet. The
 /// bytes received so far are the file's length, so an upload resumes where the file ends, also
 /// after a restart. The last chunk is fsynced before it is acknowledged, and only then is the
 /// blob marked complete and readable.
@@ -58,7 +59,15 @@ public final class BlobStore {
         ) WITHOUT ROWID;
         CREATE INDEX blobs_by_uploader ON blobs (uploader_row);
         CREATE INDEX blobs_by_expiry ON blobs (expires_at);
+        """,
+        // `blobs.releases` keeps counting releases made before this table existed.
         """
+        CREATE TABLE blob_releases (
+            blob_id BLOB NOT NULL,
+            device_row INTEGER NOT NULL,
+            PRIMARY KEY (blob_id, device_row)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Opens or creates `blobs/` and `blobs.sqlite` inside the data folder at `dataPath`.
@@ -228,21 +237,29 @@ public final class BlobStore {
         return .chunk(offset: offset, bytes: bytes)
     }
 
-    /// Counts a release; the last one deletes the blob.
+    /// Records that device `deviceRow` released the blob; the release of the last distinct
+    /// device deletes it.
+    ///
+    /// A device counts once however often it releases, so a retried release (a lost reply, or
+    /// `save` run twice) cannot delete the blob before the other recipients fetched it.
     ///
     /// - Returns: whether the blob was deleted.
     @discardableResult
-    public func release(id: [UInt8]) throws -> Bool {
-        let record = try record(id)
-        guard record.releases + 1 >= record.recipientCount else {
-            _ = try database.query("UPDATE blobs SET releases = releases + 1 WHERE id = ?", [.blob(id)])
-            return false
+    public func release(id: [UInt8], deviceRow: Int64) throws -> Bool {
+        try database.transaction {
+            let record = try record(id)
+            _ = try database.query(
+                "INSERT OR IGNORE INTO blob_releases (blob_id, device_row) VALUES (?, ?)", [.blob(id), .integer(deviceRow)])
+            let distinct = try database.query("SELECT count(*) FROM blob_releases WHERE blob_id = ?", [.blob(id)])
+            let releases = record.releases + (distinct.first?[0].int64 ?? 0)
+            guard releases >= record.recipientCount else { return false }
+            try delete(id)
+            return true
         }
-        try delete(id)
-        return true
     }
 
     private func delete(_ id: [UInt8]) throws {
+        _ = try database.query("DELETE FROM blob_releases WHERE blob_id = ?", [.blob(id)])
         _ = try database.query("DELETE FROM blobs WHERE id = ?", [.blob(id)])
         unlink(path(id))
     }
@@ -253,14 +270,30 @@ public final class BlobStore {
     public func sweepExpired(now: Int64) throws -> Int {
         let expired = try database.query("SELECT id FROM blobs WHERE expires_at <= ?", [.integer(now)])
         for row in expired {
-            if let id = row[0].bytes { try delete(id) }
+            if let id = row[0].bytes { try database.transaction { try delete(id) } }
         }
         return expired.count
     }
 
-    /// Counts and bytes of stored blobs, for `ratsbote-relay stats` and tests.
-    public func statistics() throws -> (blobs: Int, bytes: UInt64) {
-        let row = try database.query("SELECT count(*), coalesce(sum(size), 0) FROM blobs").first
-        return (Int(row?[0].int64 ?? 0), UInt64(row?[1].int64 ?? 0))
+    /// Stored blobs, for `ratsbote-relay stats` and tests.
+    public struct Statistics: Codable, Sendable, Equatable {
+        /// Blobs on the relay, complete or not.
+        public var count: Int
+        /// Announced sizes of those blobs in bytes, which the quota counts.
+        public var bytes: UInt64
+        /// Blobs whose upload has not completed yet.
+        public var incompleteUploads: Int
+
+        public init(count: Int, bytes: UInt64, incompleteUploads: Int) {
+            self.count = count
+            self.bytes = bytes
+            self.incompleteUploads = incompleteUploads
+        }
+    }
+
+    /// Counts stored blobs, their announced bytes and the uploads not yet complete.
+    public func statistics() throws -> Statistics {
+        let row = try database.query("SELECT count(*), coalesce(sum(size), 0), coalesce(sum(complete = 0), 0) FROM blobs").first
+        return Statistics(count: Int(row?[0].int64 ?? 0), bytes: UInt64(row?[1].int64 ?? 0), incompleteUploads: Int(row?[2].int64 ?? 0))
     }
 }

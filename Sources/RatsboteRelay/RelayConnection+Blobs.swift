@@ -67,7 +67,7 @@ extension RelayConnection {
             case .download(let id, let offset, let length):
                 return .blob(try store.download(id: id, offset: offset, length: length))
             case .release(let id):
-                try store.release(id: id)
+                try store.release(id: id, deviceRow: row)
                 return .done
             }
         }) { [self] result in

@@ -127,6 +127,8 @@ public struct RelayStatistics: Codable, Sendable, Equatable {
     public var bytes: Int
     public var oneTimePrekeys: Int
     public var mailboxes: [MailboxStatistics]
+    /// Document blobs; `nil` where only the envelope store was read.
+    public var blobs: BlobStore.Statistics? = nil
 }
 
 /// The relay's persistent state behind one interface, so that a PostgreSQL engine can replace

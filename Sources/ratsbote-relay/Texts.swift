@@ -188,16 +188,18 @@ enum Texts {
         en: """
             Usage: ratsbote-relay stats --data DIR [--json]
 
-            Shows participants, devices, waiting envelopes and bytes, one-time prekeys and the
-            depth of each mailbox.
+            Shows participants, devices, waiting envelopes and bytes, one-time prekeys, document
+            blobs (count, announced bytes, uploads not yet complete) and the depth of each
+            mailbox.
 
             Example: ratsbote-relay stats --data /var/lib/ratsbote --json
             """,
         de: """
             Aufruf: ratsbote-relay stats --data ORDNER [--json]
 
-            Zeigt Teilnehmer, Geräte, wartende Umschläge und Bytes, Einmal-Prekeys und die
-            Tiefe jedes Postfachs.
+            Zeigt Teilnehmer, Geräte, wartende Umschläge und Bytes, Einmal-Prekeys,
+            Dokument-Blobs (Anzahl, angekündigte Bytes, noch nicht abgeschlossene Uploads) und
+            die Tiefe jedes Postfachs.
 
             Beispiel: ratsbote-relay stats --data /var/lib/ratsbote --json
             """)
@@ -238,10 +240,15 @@ enum Texts {
     static let revokedStatus = Localized(en: "revoked", de: "gesperrt")
 
     static func statistics(_ stats: RelayStatistics) -> Localized {
-        Localized(
-            en: "Participants: \(stats.users)\nDevices: \(stats.devices)\nWaiting envelopes: \(stats.envelopes) (\(stats.bytes) bytes)\nOne-time prekeys: \(stats.oneTimePrekeys)",
-            de: "Teilnehmer: \(stats.users)\nGeräte: \(stats.devices)\nWartende Umschläge: \(stats.envelopes) (\(stats.bytes) Bytes)\nEinmal-Prekeys: \(stats.oneTimePrekeys)")
+        var en = "Participants: \(stats.users)\nDevices: \(stats.devices)\nWaiting envelopes: \(stats.envelopes) (\(stats.bytes) bytes)\nOne-time prekeys: \(stats.oneTimePrekeys)"
+        var de = "Teilnehmer: \(stats.users)\nGeräte: \(stats.devices)\nWartende Umschläge: \(stats.envelopes) (\(stats.bytes) Bytes)\nEinmal-Prekeys: \(stats.oneTimePrekeys)"
+        if let blobs = stats.blobs {
+            en += "\nDocument blobs: \(blobs.count) (\(blobs.bytes) bytes), incomplete uploads: \(blobs.incompleteUploads)"
+            de += "\nDokument-Blobs: \(blobs.count) (\(blobs.bytes) Bytes), unvollständige Uploads: \(blobs.incompleteUploads)"
+        }
+        return Localized(en: en, de: de)
     }
+
 
     static let mailboxHeader = Localized(en: "MAILBOX\tENVELOPES\tBYTES", de: "POSTFACH\tUMSCHLÄGE\tBYTES")
 

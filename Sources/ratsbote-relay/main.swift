@@ -218,7 +218,8 @@ let revokeCommand = Command(
 let statsCommand = Command(name: "stats", options: [OptionSpec("data"), OptionSpec.flag("json")], help: Texts.statsHelp) {
     arguments, language in
     let folder = try RelayDataFolder(existing: try requireData(arguments))
-    let statistics = try folder.openStore().statistics()
+    var statistics = try folder.openStore().statistics()
+    statistics.blobs = try BlobStore(dataPath: folder.path).statistics()
     if arguments.flag("json") {
         printOut(try jsonText(statistics))
         return

@@ -102,8 +102,10 @@ enum Text {
                     is a group, every member gets the note. Without --message the text is read from
                     standard input. --file attaches a file and can be repeated; each file is
                     encrypted and uploaded to the relay once, however many recipients there are, and
-                    needs the relay to be reachable. A note without files stays in the outbox when
-                    the relay cannot be reached, and the next 'ratsbote sync' delivers it.
+                    needs the relay to be reachable. An interrupted upload continues with the next
+                    'ratsbote sync' or 'ratsbote send', and the note goes out once every file is
+                    uploaded. A note without files stays in the outbox when the relay cannot be
+                    reached, and the next 'ratsbote sync' delivers it.
 
                     Example:
                       ratsbote send dezernat-ii --subject "Anfrage" --message "Bitte um Auskunft"
@@ -117,7 +119,9 @@ enum Text {
                     --message wird der Text von der Standardeingabe gelesen. --file hängt eine Datei
                     an und kann mehrfach angegeben werden; jede Datei wird einmal verschlüsselt und
                     zum Relay-Server hochgeladen, gleich wie viele Empfänger es sind, und der
-                    Relay-Server muss dafür erreichbar sein. Eine Notiz ohne Dateien bleibt im
+                    Relay-Server muss dafür erreichbar sein. Ein unterbrochener Upload wird beim
+                    nächsten 'ratsbote sync' oder 'ratsbote send' fortgesetzt, und die Notiz geht
+                    hinaus, sobald alle Dateien hochgeladen sind. Eine Notiz ohne Dateien bleibt im
                     Postausgang, wenn der Relay-Server nicht erreichbar ist, und das nächste
                     'ratsbote sync' stellt sie zu.
 
@@ -127,16 +131,16 @@ enum Text {
                     """)
         case "sync":
             return Localized(
-                en: "Usage: ratsbote sync [--json]\n\nDelivers the outbox and fetches, decrypts and stores waiting messages.\n\nExample:\n  ratsbote sync",
-                de: "Aufruf: ratsbote sync [--json]\n\nStellt den Postausgang zu und holt wartende Nachrichten ab, entschlüsselt und speichert sie.\n\nBeispiel:\n  ratsbote sync")
+                en: "Usage: ratsbote sync [--json]\n\nContinues interrupted document uploads, delivers the outbox and fetches, decrypts and stores waiting messages.\n\nExample:\n  ratsbote sync",
+                de: "Aufruf: ratsbote sync [--json]\n\nSetzt unterbrochene Dokument-Uploads fort, stellt den Postausgang zu und holt wartende Nachrichten ab, entschlüsselt und speichert sie.\n\nBeispiel:\n  ratsbote sync")
         case "inbox":
             return Localized(
                 en: "Usage: ratsbote inbox [--json]\n\nLists received messages, oldest first. Run 'ratsbote sync' first to fetch new ones.\n\nExample:\n  ratsbote inbox --json",
                 de: "Aufruf: ratsbote inbox [--json]\n\nListet empfangene Nachrichten, älteste zuerst. Vorher holt 'ratsbote sync' neue ab.\n\nBeispiel:\n  ratsbote inbox --json")
         case "read":
             return Localized(
-                en: "Usage: ratsbote read ID [--json]\n\nShows a message. ID is the id 'ratsbote inbox' lists (at least 4 characters).\n\nExample:\n  ratsbote read 3fa2c1d0",
-                de: "Aufruf: ratsbote read ID [--json]\n\nZeigt eine Nachricht. ID ist die Kennung aus 'ratsbote inbox' (mindestens 4 Zeichen).\n\nBeispiel:\n  ratsbote read 3fa2c1d0")
+                en: "Usage: ratsbote read ID [--json]\n\nShows a message with its attachments and documents, and whether each document was saved. ID is the id 'ratsbote inbox' lists (at least 4 characters).\n\nExample:\n  ratsbote read 3fa2c1d0",
+                de: "Aufruf: ratsbote read ID [--json]\n\nZeigt eine Nachricht mit ihren Anhängen und Dokumenten und ob jedes Dokument gespeichert ist. ID ist die Kennung aus 'ratsbote inbox' (mindestens 4 Zeichen).\n\nBeispiel:\n  ratsbote read 3fa2c1d0")
         case "reply":
             return Localized(
                 en: "Usage: ratsbote reply ID [--message TEXT] [--file PATH]...\n\nAnswers a message to its sender, in the same conversation. Without --message the text is read from standard input.\n\nExample:\n  ratsbote reply 3fa2c1d0 --message \"Danke, erledigt.\"",
@@ -289,6 +293,10 @@ enum Text {
             en += " \(report.pending) still in the outbox."
             de += " \(report.pending) noch im Postausgang."
         }
+        if report.pendingDocumentSends > 0 {
+            en += " \(report.pendingDocumentSends) message(s) with documents wait for their upload; the next 'ratsbote sync' continues it."
+            de += " \(report.pendingDocumentSends) Nachricht(en) mit Dokumenten warten auf ihren Upload; das nächste 'ratsbote sync' setzt ihn fort."
+        }
         if report.receipts > 0 {
             en += " \(report.receipts) receipt(s) for your messages."
             de += " \(report.receipts) Bestätigung(en) für Ihre Nachrichten."
@@ -329,6 +337,12 @@ enum Text {
         Localized(
             en: "Attachment: \(attachment.fileName) (\(attachment.mediaType), \(attachment.data.count) bytes)",
             de: "Anhang: \(attachment.fileName) (\(attachment.mediaType), \(attachment.data.count) Bytes)")
+    }
+
+    static func documentLine(_ document: RemoteDocument, saved: Bool) -> Localized {
+        Localized(
+            en: "Document: \(document.fileName) (\(document.mediaType), \(document.size) bytes)\(saved ? ", saved" : ", not saved yet: 'ratsbote save'")",
+            de: "Dokument: \(document.fileName) (\(document.mediaType), \(document.size) Bytes)\(saved ? ", gespeichert" : ", noch nicht gespeichert: 'ratsbote save'")")
     }
 
     static func safetyNumber(_ report: SafetyNumberReport) -> Localized {

@@ -297,6 +297,7 @@ struct CLI {
                 "sent": report.sent, "received": report.received, "receipts": report.receipts, "keyChanges": report.keyChanges,
                 "duplicates": report.duplicates, "rejected": report.rejected,
                 "expiredUnread": report.expiredUnread, "pending": report.pending,
+                "pendingDocumentSends": report.pendingDocumentSends,
             ])
         } else {
             say(Text.synced(report))
@@ -325,6 +326,7 @@ struct CLI {
         let account = try openAccount()
         let message = try account.message(arguments.positionals[0])
         if message.direction == .incoming { try account.markRead(message.id) }
+        let saved = try account.savedDocumentPositions(of: message.id)
         if json {
             var object = messageSummaryJSON(message)
             object["body"] = message.content.body
@@ -334,12 +336,21 @@ struct CLI {
             object["attachments"] = message.content.attachments.map {
                 ["fileName": $0.fileName, "mediaType": $0.mediaType, "size": $0.data.count] as [String: Any]
             }
+            object["documents"] = message.content.remoteDocuments.enumerated().map { position, document in
+                [
+                    "fileName": document.fileName, "mediaType": document.mediaType, "size": Int(clamping: document.size),
+                    "saved": saved.contains(position),
+                ] as [String: Any]
+            }
             printJSON(object)
             return
         }
         print(Text.messageHeader(message, date: Self.dateText(message.sentAt)).text(language))
         if let status = Text.deliveryStatus(message, date: Self.dateText) { print(status.text(language)) }
         for attachment in message.content.attachments { print(Text.attachmentLine(attachment).text(language)) }
+        for (position, document) in message.content.remoteDocuments.enumerated() {
+            print(Text.documentLine(document, saved: saved.contains(position)).text(language))
+        }
         print("")
         if message.content.unsupportedKind != 0 {
             print(Text.unsupportedContent(message.content.unsupportedKind).text(language))

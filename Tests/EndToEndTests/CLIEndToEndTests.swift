@@ -75,10 +75,22 @@ struct Participant {
         let message = try bob.json(["read", id]) as? [String: Any]
         #expect(message?["body"] as? String == "Bitte um Auskunft.\n")
         #expect(message?["subject"] as? String == "Rückfrage")
+        let documents = try #require(message?["documents"] as? [[String: Any]])
+        #expect(documents.count == 1)
+        #expect(documents.first?["fileName"] as? String == "Vorlage.txt")
+        #expect(documents.first?["mediaType"] as? String == "text/plain")
+        #expect(documents.first?["size"] as? Int == documentBytes.count)
+        #expect(documents.first?["saved"] as? Bool == false)
+        let unsavedText = try bob.run(["read", id], language: "de")
+        #expect(unsavedText.stdout.contains("Dokument: Vorlage.txt (text/plain, \(documentBytes.count) Bytes), noch nicht gespeichert"), "\(unsavedText.stdout)")
         let out = folder.appendingPathComponent("saved")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         #expect(try bob.run(["save", id, "--out", out.path]).status == 0)
         #expect(try Data(contentsOf: out.appendingPathComponent("Vorlage.txt")) == documentBytes)
+        let savedMessage = try bob.json(["read", id]) as? [String: Any]
+        #expect((savedMessage?["documents"] as? [[String: Any]])?.first?["saved"] as? Bool == true)
+        let savedText = try bob.run(["read", id])
+        #expect(savedText.stdout.contains("Document: Vorlage.txt (text/plain, \(documentBytes.count) bytes), saved"), "\(savedText.stdout)")
         let again = try bob.run(["save", id, "--out", out.path])
         #expect(again.status == 1, "saving over an existing file must fail without --force")
 

@@ -34,6 +34,11 @@ import Testing
         (try? FileManager.default.contentsOfDirectory(atPath: scenario.relay.data.appendingPathComponent("blobs").path)) ?? []
     }
 
+    static func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { start in haystack[start..<(start + needle.count)].elementsEqual(needle) }
+    }
+
     static func contents(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
 
     @Test func oneUploadServesSeveralRecipients() throws {
@@ -132,6 +137,109 @@ import Testing
         let message = try #require(try account.inbox().first)
         let saved = try account.saveAttachments(of: message.id, to: try Self.outputFolder(scenario, "bob"))
         #expect(try Self.contents(try #require(saved.first)) == plaintext)
+    }
+
+    /// Stands in for the end of the sending process: thrown from the chunk hook, it leaves the
+    /// send exactly where a killed process would.
+    struct SenderStopped: Error {}
+
+    @Test func senderRestartResumesUpload() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let carol = try scenario.enroll("Carol Conrad")
+        let first = Self.pattern(4 * WireLimits.blobChunk + 4321, seed: 3)
+        let second = Self.pattern(2 * Self.chunk + 9, seed: 5)
+        let paths = [try Self.writeFile(scenario, "bauplan.pdf", first), try Self.writeFile(scenario, "anlage.txt", second)]
+        let firstSize = DocumentFile.ciphertextByteCount(plaintextByteCount: UInt64(first.count))
+        let secondSize = DocumentFile.ciphertextByteCount(plaintextByteCount: UInt64(second.count))
+
+        do {
+            let alice = try scenario.open("Alice Adler")
+            alice.blobChunkHook = { _, offset in
+                if offset >= UInt64(2 * WireLimits.blobChunk) { throw SenderStopped() }
+            }
+            #expect(throws: SenderStopped.self) {
+                try alice.send(to: [bob, carol], subject: "Bauplan", body: "Bitte prüfen", files: paths)
+            }
+        }
+
+        // What the stopped sender left: one pending send, both ciphertexts, the first blob half
+        // uploaded and the second not created, and no note on the relay.
+        let alice = try scenario.open("Alice Adler")
+        let pending = try alice.database.pendingSends()
+        #expect(pending.count == 1)
+        #expect(pending.first?.recipients == [bob, carol])
+        #expect(pending.first?.subject == "Bauplan")
+        #expect(pending.first?.deviceCount == 2)
+        let documents = try #require(pending.first?.documents)
+        #expect(documents.map(\.document.fileName) == ["bauplan.pdf", "anlage.txt"])
+        #expect(documents[1].blobId == nil)
+        let blobId = try #require(documents[0].blobId)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: alice.outgoingFolder).count == 2)
+        let status = try alice.connect().request(.blob(.status(id: blobId)))
+        #expect(status == .blob(.status(size: firstSize, received: UInt64(2 * WireLimits.blobChunk), isComplete: false)))
+        #expect(try scenario.open("Bob Berg").sync().received == 0)
+
+        // The pending send is sealed at rest: the database file contains neither a document
+        // key nor the file name or body in the clear.
+        var databaseBytes = try Self.contents(alice.home.databasePath)
+        if FileManager.default.fileExists(atPath: alice.home.databasePath + "-wal") {
+            databaseBytes += try Self.contents(alice.home.databasePath + "-wal")
+        }
+        #expect(!Self.bytes(databaseBytes, contain: documents[0].document.key))
+        #expect(!Self.bytes(databaseBytes, contain: documents[1].document.key))
+        #expect(!Self.bytes(databaseBytes, contain: Array("bauplan.pdf".utf8)))
+        #expect(!Self.bytes(databaseBytes, contain: Array("Bitte prüfen".utf8)))
+
+        // The restarted sender continues at the relay's offset: every chunk after the restart
+        // starts where the previous one ended, so no byte below the resume point is sent again.
+        var offsets: [UInt64] = []
+        alice.blobChunkHook = { _, offset in offsets.append(offset) }
+        let report = try alice.sync()
+        #expect(report.sent == 2)
+        #expect(report.pendingDocumentSends == 0)
+        let firstEnd = try #require(offsets.firstIndex(of: firstSize))
+        let expectedFirst = Array(stride(from: UInt64(3 * WireLimits.blobChunk), to: firstSize, by: WireLimits.blobChunk)) + [firstSize]
+        #expect(Array(offsets[...firstEnd]) == expectedFirst)
+        #expect(Array(offsets[(firstEnd + 1)...]) == [secondSize])
+        #expect(try alice.database.pendingSends().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: alice.outgoingFolder).isEmpty)
+        #expect(try alice.messages().filter { $0.direction == .outgoing }.count == 2)
+
+        for name in ["Bob Berg", "Carol Conrad"] {
+            let account = try scenario.open(name)
+            #expect(try account.sync().received == 1)
+            let message = try #require(try account.inbox().first)
+            #expect(message.content.subject == "Bauplan")
+            let saved = try account.saveAttachments(of: message.id, to: try Self.outputFolder(scenario, name))
+            #expect(saved.count == 2)
+            #expect(try Self.contents(saved[0]) == first)
+            #expect(try Self.contents(saved[1]) == second)
+        }
+        #expect(Self.blobFiles(scenario).isEmpty)
+    }
+
+    @Test func permanentUploadFailureDiscardsPendingSend() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        scenario.relay.stop()
+        let configuration = scenario.relay.data.appendingPathComponent("relay.json")
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configuration)) as? [String: Any])
+        json["blobs"] = ["maximumBytesPerDevice": 1000]
+        try JSONSerialization.data(withJSONObject: json).write(to: configuration)
+        try scenario.relay.start()
+        let path = try Self.writeFile(scenario, "gross.pdf", Self.pattern(5000))
+        let alice = try scenario.open("Alice Adler")
+        do {
+            _ = try alice.send(to: [bob], subject: "Zu groß", body: "", files: [path])
+            Issue.record("a blob over the device quota was accepted")
+        } catch ClientError.relay(let failure) {
+            #expect(failure.code == .blobQuotaExceeded)
+        }
+        #expect(try alice.database.pendingSends().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: alice.outgoingFolder).isEmpty)
     }
 
     /// Damage done to the blob on the relay, after the upload and before the download. Bytes

@@ -68,12 +68,50 @@ private func expectFailure(_ code: RelayErrorCode, sourceLocation: SourceLocatio
         let store = try BlobStore(dataPath: folder.path)
         let (id, _) = try store.create(size: 3, recipientCount: 3, timeToLive: 0, uploaderRow: 1, limits: limits, now: 0)
         _ = try store.upload(id: id, offset: 0, bytes: [1, 2, 3])
-        #expect(try store.release(id: id) == false)
-        #expect(try store.release(id: id) == false)
+        #expect(try store.release(id: id, deviceRow: 7) == false)
+        #expect(try store.release(id: id, deviceRow: 8) == false)
         #expect(try blobFiles().count == 1)
-        #expect(try store.release(id: id) == true)
+        #expect(try store.release(id: id, deviceRow: 9) == true)
         #expect(try blobFiles().isEmpty)
         expectFailure(.notFound) { _ = try store.status(id: id) }
+        expectFailure(.notFound) { _ = try store.release(id: id, deviceRow: 9) }
+    }
+
+    @Test func repeatedReleaseCountsOnce() throws {
+        let store = try BlobStore(dataPath: folder.path)
+        let (id, _) = try store.create(size: 3, recipientCount: 2, timeToLive: 0, uploaderRow: 1, limits: limits, now: 0)
+        _ = try store.upload(id: id, offset: 0, bytes: [1, 2, 3])
+        #expect(try store.release(id: id, deviceRow: 7) == false)
+        #expect(try store.release(id: id, deviceRow: 7) == false)
+        #expect(try store.release(id: id, deviceRow: 7) == false)
+        // The second recipient can still fetch the blob after the first released it three times.
+        #expect(try store.download(id: id, offset: 0, length: 3) == .chunk(offset: 0, bytes: [1, 2, 3]))
+        #expect(try store.release(id: id, deviceRow: 8) == true)
+        #expect(try blobFiles().isEmpty)
+    }
+
+    @Test func releasesSurviveReopen() throws {
+        var store: BlobStore? = try BlobStore(dataPath: folder.path)
+        let (id, _) = try #require(store).create(size: 1, recipientCount: 2, timeToLive: 0, uploaderRow: 1, limits: limits, now: 0)
+        _ = try store?.upload(id: id, offset: 0, bytes: [1])
+        #expect(try store?.release(id: id, deviceRow: 7) == false)
+        store = nil
+
+        let reopened = try BlobStore(dataPath: folder.path)
+        #expect(try reopened.release(id: id, deviceRow: 7) == false)
+        #expect(try reopened.release(id: id, deviceRow: 8) == true)
+    }
+
+    @Test func statisticsCountIncompleteUploads() throws {
+        let store = try BlobStore(dataPath: folder.path)
+        #expect(try store.statistics() == BlobStore.Statistics(count: 0, bytes: 0, incompleteUploads: 0))
+        let (complete, _) = try store.create(size: 3, recipientCount: 1, timeToLive: 0, uploaderRow: 1, limits: limits, now: 0)
+        _ = try store.upload(id: complete, offset: 0, bytes: [1, 2, 3])
+        let (partial, _) = try store.create(size: 10, recipientCount: 1, timeToLive: 0, uploaderRow: 1, limits: limits, now: 0)
+        _ = try store.upload(id: partial, offset: 0, bytes: [1, 2])
+        #expect(try store.statistics() == BlobStore.Statistics(count: 2, bytes: 13, incompleteUploads: 1))
+        try store.release(id: complete, deviceRow: 2)
+        #expect(try store.statistics() == BlobStore.Statistics(count: 1, bytes: 10, incompleteUploads: 1))
     }
 
     @Test func expiredBlobsAreSwept() throws {
@@ -100,7 +138,7 @@ private func expectFailure(_ code: RelayErrorCode, sourceLocation: SourceLocatio
         expectFailure(.blobQuotaExceeded) { _ = try store.create(size: 501, recipientCount: 1, timeToLive: 0, uploaderRow: 1, limits: limits, now: 0) }
         // The quota is per device.
         _ = try store.create(size: 1000, recipientCount: 1, timeToLive: 0, uploaderRow: 2, limits: limits, now: 0)
-        try store.release(id: first)
+        try store.release(id: first, deviceRow: 2)
         _ = try store.create(size: 1000, recipientCount: 1, timeToLive: 0, uploaderRow: 1, limits: limits, now: 0)
     }
 }

@@ -132,6 +132,45 @@ import Testing
         #expect(text.stdout.contains("Waiting envelopes: 0"))
     }
 
+    @Test func blobReleasesAndStats() throws {
+        let relay = try TestRelay()
+        let (_, _, alice) = try relay.enrolledDevice(name: "Alice")
+        let (_, _, bob) = try relay.enrolledDevice(name: "Bob")
+        let (_, _, carol) = try relay.enrolledDevice(name: "Carol")
+        guard case .blob(.created(let id, _)) = try alice.request(.blob(.create(size: 5, recipientCount: 2, timeToLive: 0))),
+            case .blob(.created(let partial, _)) = try alice.request(.blob(.create(size: 100, recipientCount: 1, timeToLive: 0)))
+        else {
+            Issue.record("the relay did not create the blobs")
+            return
+        }
+        #expect(try alice.request(.blob(.upload(id: id, offset: 0, bytes: [1, 2, 3, 4, 5]))) == .blob(.status(size: 5, received: 5, isComplete: true)))
+        #expect(try alice.request(.blob(.upload(id: partial, offset: 0, bytes: [9]))) == .blob(.status(size: 100, received: 1, isComplete: false)))
+
+        let json = try relay.command(["stats", "--json"])
+        #expect(json.status == 0)
+        let statistics = try JSONDecoder().decode(RelayStatistics.self, from: Data(json.stdout.utf8))
+        #expect(statistics.blobs == BlobStore.Statistics(count: 2, bytes: 105, incompleteUploads: 1))
+        let english = try relay.command(["stats", "--lang", "en"])
+        #expect(english.stdout.contains("Document blobs: 2 (105 bytes), incomplete uploads: 1"), "\(english.stdout)")
+        let german = try relay.command(["stats", "--lang", "de"])
+        #expect(german.stdout.contains("Dokument-Blobs: 2 (105 Bytes), unvollständige Uploads: 1"), "\(german.stdout)")
+
+        // A release repeated by one device (a retry after a lost reply) counts once, so the
+        // other recipient can still download the blob.
+        #expect(try bob.request(.blob(.release(id: id))) == .done)
+        #expect(try bob.request(.blob(.release(id: id))) == .done)
+        #expect(try carol.request(.blob(.download(id: id, offset: 0, length: 5))) == .blob(.chunk(offset: 0, bytes: [1, 2, 3, 4, 5])))
+        #expect(try carol.request(.blob(.release(id: id))) == .done)
+        guard case .failure(let gone) = try carol.request(.blob(.status(id: id))) else {
+            Issue.record("the blob outlived the release of its last recipient")
+            return
+        }
+        #expect(gone.code == .notFound)
+
+        let after = try JSONDecoder().decode(RelayStatistics.self, from: Data(try relay.command(["stats", "--json"]).stdout.utf8))
+        #expect(after.blobs == BlobStore.Statistics(count: 1, bytes: 100, incompleteUploads: 1))
+    }
+
     @Test func secondDeviceInviteAndDeviceRevocation() throws {
         let relay = try TestRelay { $0["sweepIntervalSeconds"] = 0.5 }
         let (_, alice, first) = try relay.enrolledDevice(name: "Alice")
