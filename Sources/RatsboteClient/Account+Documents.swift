@@ -130,9 +130,10 @@ extension Account {
     /// Each recipient is removed from the pending send in the transaction that stores its
     /// message, so an interruption between two recipients sends no recipient the note twice.
     ///
-    /// NOTE: a process end between the per-device outbox writes of one recipient and the
-    /// storing of its message sends that recipient's earlier devices the note a second time,
-    /// under a new message id, when the send resumes.
+    /// A process end between the per-device outbox writes of one recipient and the storing of
+    /// its message queues that recipient's earlier devices again when the send resumes. The
+    /// message id is derived from the pending send and the recipient, so the second copy carries
+    /// the same id and the recipient's inbox keeps only one.
     func completePendingSend(
         _ pending: PendingSend, resolved: [(group: GroupDefinition?, targets: [Recipient])]?, connection: inout RelayConnection,
         progress: ((TransferProgress) -> Void)?
@@ -168,8 +169,10 @@ extension Account {
             reports.append(
                 try deliverNote(
                     to: entry.targets, group: entry.group, subject: pending.subject, body: pending.body, attachments: [],
-                    remoteDocuments: documents, inReplyTo: pending.inReplyTo, over: connection
-                ) { [database] in
+                    remoteDocuments: documents, inReplyTo: pending.inReplyTo, over: connection,
+                    messageId: try Self.pendingMessageId(send: pending.id, recipient: recipient)
+                ) { [database, pendingDeliveryHook] in
+                    try pendingDeliveryHook?()
                     if isLast {
                         try database.deletePendingSend(pending.id)
                     } else {
@@ -180,6 +183,12 @@ extension Account {
         if pending.recipients.isEmpty { try database.deletePendingSend(pending.id) }
         removeCiphertexts(of: pending)
         return reports
+    }
+
+    /// Returns the message id of one recipient's note in a pending send: the same on every
+    /// attempt, and as unpredictable as the random send id.
+    static func pendingMessageId(send: String, recipient: String) throws -> [UInt8] {
+        try BLAKE2b.hash(Array("ratsbote pending send\u{0}\(send)\u{0}\(recipient)".utf8), outputByteCount: 16)
     }
 
     /// Continues every pending send, oldest first, and returns the envelopes delivered and the
@@ -197,6 +206,7 @@ extension Account {
             logger.error("pending document sends could not be read", ["error": .public("\(error)")])
             return (0, 0)
         }
+        removeOrphanedCiphertexts(keeping: Set(sends.flatMap { $0.documents.map(\.fileId) }))
         for pending in sends {
             do {
                 let reports = try completePendingSend(pending, resolved: nil, connection: &connection, progress: progress)
@@ -242,6 +252,27 @@ extension Account {
 
     private func removeCiphertexts(of pending: PendingSend) {
         for document in pending.documents { unlink(ciphertextPath(document.fileId)) }
+    }
+
+    /// Seconds after its last write that an unreferenced ciphertext file counts as left over.
+    static let orphanedCiphertextAge: TimeInterval = 3600
+
+    /// Deletes ciphertext files in the outgoing folder that no pending send refers to, such as
+    /// the partial file of a process that ended while encrypting.
+    ///
+    /// Another process on the same account may be encrypting right now, and its file is not yet
+    /// in the database, so only files untouched for ``orphanedCiphertextAge`` are deleted.
+    func removeOrphanedCiphertexts(keeping fileIds: Set<String>, now: Date = Date()) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: outgoingFolder) else { return }
+        for name in names where name.hasSuffix(".cipher") && !fileIds.contains(String(name.dropLast(".cipher".count))) {
+            let path = outgoingFolder + "/" + name
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                now.timeIntervalSince(modified) > Self.orphanedCiphertextAge
+            else { continue }
+            if unlink(path) == 0 {
+                logger.info("left-over document ciphertext deleted", ["file": .public(name)])
+            }
+        }
     }
 
     // MARK: - Upload

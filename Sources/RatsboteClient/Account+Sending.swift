@@ -59,11 +59,11 @@ extension Account {
     func deliverNote(
         to targets: [Recipient], group: GroupDefinition?, subject: String, body: String, attachments: [Attachment],
         remoteDocuments: [RemoteDocument], inReplyTo: String?, over connection: RelayConnection?,
-        whileStoring: (() throws -> Void)? = nil
+        messageId fixedMessageId: [UInt8]? = nil, whileStoring: (() throws -> Void)? = nil
     ) throws -> SendReport {
         let target = targets[0]
         let original = try inReplyTo.map { try message($0) }
-        let messageId = Random.bytes(count: 16)
+        let messageId = fixedMessageId ?? Random.bytes(count: 16)
         let threadId = original?.content.threadId ?? messageId
         var stored = NoteContent(
             messageId: messageId, threadId: threadId, inReplyTo: original?.content.messageId, subject: subject, body: body,

@@ -67,6 +67,9 @@ public final class Account {
     /// Called after each uploaded or downloaded blob chunk with the connection and the offset
     /// reached; tests use it to drop the connection or restart the relay mid-transfer.
     var blobChunkHook: ((RelayConnection, UInt64) throws -> Void)?
+    /// Called inside the transaction that stores one recipient's note of a document send, after
+    /// its envelopes were queued. Tests throw here to end the send at that point.
+    var pendingDeliveryHook: (() throws -> Void)?
     /// Trust material checked by ``refreshTrust(over:)`` and when it was fetched (Unix seconds).
     var trustCache: TrustState?
     var trustFetchedAt: TimeInterval = 0

@@ -143,6 +143,84 @@ import Testing
     /// send exactly where a killed process would.
     struct SenderStopped: Error {}
 
+    @Test func resumedNoteKeepsItsMessageId() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let path = try Self.writeFile(scenario, "protokoll.pdf", Self.pattern(Self.chunk + 1, seed: 7))
+
+        // The first attempt queues Bob's envelope, then ends before the note is stored.
+        do {
+            let alice = try scenario.open("Alice Adler")
+            alice.pendingDeliveryHook = { throw SenderStopped() }
+            #expect(throws: SenderStopped.self) {
+                try alice.send(to: [bob], subject: "Protokoll", body: "Entwurf", files: [path])
+            }
+        }
+        let alice = try scenario.open("Alice Adler")
+        #expect(try alice.database.pendingSends().count == 1)
+        let report = try alice.sync()
+        #expect(report.pendingDocumentSends == 0)
+        #expect(try alice.messages().filter { $0.direction == .outgoing }.count == 1)
+
+        // Bob gets both envelopes, and both carry the same message id, so his inbox shows one.
+        let bobAccount = try scenario.open("Bob Berg")
+        let received = try bobAccount.sync()
+        #expect(received.received == 1)
+        #expect(received.duplicates == 1)
+        #expect(try bobAccount.inbox().count == 1)
+        let expectedId = try Account.pendingMessageId(send: "x", recipient: bob)
+        #expect(expectedId == (try Account.pendingMessageId(send: "x", recipient: bob)))
+        #expect(expectedId != (try Account.pendingMessageId(send: "y", recipient: bob)))
+    }
+
+    @Test func resumeDiscardsSendWithoutCiphertext() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let path = try Self.writeFile(scenario, "plan.pdf", Self.pattern(3 * WireLimits.blobChunk, seed: 9))
+        do {
+            let alice = try scenario.open("Alice Adler")
+            alice.blobChunkHook = { _, offset in
+                if offset >= UInt64(WireLimits.blobChunk) { throw SenderStopped() }
+            }
+            #expect(throws: SenderStopped.self) {
+                try alice.send(to: [bob], subject: "Plan", body: "Anbei", files: [path])
+            }
+        }
+        let alice = try scenario.open("Alice Adler")
+        for name in try FileManager.default.contentsOfDirectory(atPath: alice.outgoingFolder) {
+            try FileManager.default.removeItem(atPath: alice.outgoingFolder + "/" + name)
+        }
+
+        let report = try alice.sync()
+        #expect(report.pendingDocumentSends == 0)
+        #expect(try alice.database.pendingSends().isEmpty)
+        #expect(try scenario.open("Bob Berg").sync().received == 0)
+    }
+
+    @Test func resumeDeletesOnlyOldOrphanedCiphertexts() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let alice = try scenario.open("Alice Adler")
+        try FileManager.default.createDirectory(atPath: alice.outgoingFolder, withIntermediateDirectories: true)
+        let old = alice.outgoingFolder + "/" + String(repeating: "a", count: 32) + ".cipher"
+        let fresh = alice.outgoingFolder + "/" + String(repeating: "b", count: 32) + ".cipher"
+        let other = alice.outgoingFolder + "/notes.txt"
+        for file in [old, fresh, other] {
+            #expect(FileManager.default.createFile(atPath: file, contents: Data([1, 2, 3])))
+        }
+        let twoHoursAgo = Date().addingTimeInterval(-2 * Account.orphanedCiphertextAge)
+        for file in [old, other] {
+            try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: file)
+        }
+
+        _ = try alice.sync()
+        #expect(!FileManager.default.fileExists(atPath: old))
+        #expect(FileManager.default.fileExists(atPath: fresh))
+        #expect(FileManager.default.fileExists(atPath: other))
+    }
+
     @Test func senderRestartResumesUpload() throws {
         let scenario = try Scenario()
         try scenario.enroll("Alice Adler")
