@@ -32,13 +32,14 @@ extension Account {
     /// prekeys when the relay reports few left.
     ///
     /// An envelope is acknowledged only after its message is stored, so a crash in between means
-    /// a second delivery, which the session recognises as a duplicate.
-    public func sync() throws -> SyncReport {
+    /// a second delivery, which the session recognises as a duplicate. `progress` receives the
+    /// state of a resumed document upload, for a progress bar.
+    public func sync(progress: ((TransferProgress) -> Void)? = nil) throws -> SyncReport {
         var report = SyncReport()
         var connection = try connect()
         // The newest revocation list first, so envelopes from revoked senders are refused.
         try refreshTrust(over: connection)
-        let resumed = resumePendingSends(connection: &connection, progress: nil)
+        let resumed = resumePendingSends(connection: &connection, progress: progress)
         report.pendingDocumentSends = resumed.pending
         report.sent = try flushOutbox(over: connection).delivered + resumed.delivered
 

@@ -291,7 +291,9 @@ struct CLI {
     }
 
     func sync() throws {
-        let report = try openAccount().sync()
+        let bar = ProgressBar(language: language)
+        let report = try openAccount().sync(progress: bar.update)
+        bar.finish()
         if json {
             printJSON([
                 "sent": report.sent, "received": report.received, "receipts": report.receipts, "keyChanges": report.keyChanges,
