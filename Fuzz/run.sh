@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs each fuzz target for SECONDS seconds and prints libFuzzer's final "Done N runs" line.
+# Runs each fuzz target for SECONDS seconds and prints libFuzzer's final summary for each:
+# the "Done N runs" line and the stat:: lines.
 #
 # Usage: Fuzz/run.sh SECONDS [TARGET...]   (default: every target in Fuzz/corpus/)
 #        FUZZ_RUNS=N [FUZZ_SEED=S] Fuzz/run.sh 0   a fixed number of runs instead, reproducible
@@ -43,6 +44,9 @@ for target in $targets; do
     runs=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$log" | tail -n 1)
     if [ "$status" -eq 0 ] && [ -n "$runs" ]; then
         echo "$target: $runs"
+        # The rest of libFuzzer's own summary (-print_final_stats=1): executions per second,
+        # corpus growth and peak RSS.
+        grep '^stat::' "$log" | sed 's/^/    /'
     else
         echo "$target: FAILED (exit status $status); end of $log:"
         tail -n 40 "$log"
