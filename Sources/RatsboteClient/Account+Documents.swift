@@ -141,6 +141,8 @@ extension Account {
         var documents: [RemoteDocument] = []
         for var item in pending.documents {
             if item.blobId == nil {
+                // NOTE: the release count is the device count of the first attempt. A recipient
+                // device enrolled since then may find the blob already released by the others.
                 let created = try connection.request(
                     .blob(.create(size: item.ciphertextSize, recipientCount: max(1, pending.deviceCount), timeToLive: 0)))
                 guard case .blob(.created(let blobId, _)) = created else {

@@ -10,7 +10,7 @@ extension Account {
     /// not accept now stays in the outbox for ``sync()``.
     ///
     /// When the relay cannot be reached, a note to a contact that already has sessions is still
-    /// encrypted and kept in the outbox; ``SendReport/queued`` says so. When it can, interrupted
+    /// encrypted and kept in the outbox; ``SendReport/queued`` counts it. When it can, interrupted
     /// document sends continue first.
     ///
     /// `recipient` may name a group of the organisation (its id or name): the note then goes to

@@ -94,7 +94,7 @@ extension ClientDatabase {
         try wrap { Int(try database.query("SELECT COUNT(*) FROM pending_sends").first?.first?.int64 ?? 0) }
     }
 
-    /// Every pending send, oldest first, opened with the database key.
+    /// Returns every pending send, oldest first, opened with the database key.
     func pendingSends() throws -> [PendingSend] {
         let rows = try wrap { try database.query("SELECT id, sealed FROM pending_sends ORDER BY created_at, id") }
         return try rows.map { row in
@@ -157,7 +157,7 @@ extension ClientDatabase {
         }
     }
 
-    /// The positions of a message's blob documents that this device saved.
+    /// Returns the positions of a message's blob documents that this device saved.
     func savedDocumentPositions(messageId: String) throws -> Set<Int> {
         try wrap {
             Set(try database.query("SELECT position FROM saved_documents WHERE message_id = ?", [.text(messageId)])

@@ -4,8 +4,8 @@ import Glibc
 ///
 /// While an envelope is stored, its row contains the idempotency key, so a retried send finds it
 /// in the database. Once the recipient acknowledges the envelope the row is gone, and this table
-/// answers a late retry for a while. It forgets keys after ``window`` seconds, when it holds more
-/// than ``capacity`` keys, and when the relay restarts. A retry after that stores a second copy,
+/// matches a late retry for a while. Keys are dropped after ``window`` seconds, when the table
+/// contains more than ``capacity`` keys, and when the relay restarts. A retry after that stores a second copy,
 /// which the recipient's session rejects as a duplicate.
 ///
 /// Keeping every key on disk until expiry (the former `send_dedupe` table) dirtied one random
@@ -67,7 +67,7 @@ struct RecentAcknowledgements {
     }
 
     /// Records that the envelope `envelopeId` with idempotency key `key` was acknowledged at `now`
-    /// (seconds on a monotonic clock), and forgets keys outside the window or over capacity.
+    /// (seconds on a monotonic clock), and drops keys outside the window or over capacity.
     mutating func insert(_ key: Key, envelopeId: UInt64, now: Double) {
         envelopeIds[key] = envelopeId
         order.append(Entry(key: key, acknowledgedAt: now))
