@@ -88,6 +88,13 @@ public final class RelayServer: @unchecked Sendable {
         try loop.register(listener.descriptor, for: .readable) { [unowned self] _ in acceptConnections() }
         loop.scheduleRepeating(every: 0.5) { [unowned self] in checkTimeouts() }
         loop.scheduleRepeating(every: configuration.sweepIntervalSeconds) { [unowned self] in sweep() }
+        // Output buffered for slow readers during a stall is freed afterwards; without a trim the
+        // relay's resident memory would stay at the stall's peak (docs/reliability.md, soak runs).
+        loop.scheduleRepeating(every: 10) { [logger] in
+            let started = EventLoop.now()
+            ProcessMemory.trim()
+            logger.debug("memory trimmed", ["microseconds": .public(String(Int((EventLoop.now() - started) * 1e6)))])
+        }
         sweep()
 
         logger.info(

@@ -13,6 +13,12 @@ public final class SQLiteRelayStore: RelayStore {
     private var batchAbortError: (any Error)?
     /// Idempotency keys of envelopes acknowledged in the last minutes; see ``RecentAcknowledgements``.
     private var recentAcknowledgements = RecentAcknowledgements()
+    /// Rows and counters of the mailboxes that recent batches touched; see ``MailboxCounters``.
+    private var mailboxCounters = MailboxCounters()
+    /// `PRAGMA data_version` when the last transaction began; a new value means another connection committed.
+    private var dataVersion: Int64?
+    /// True inside ``transaction(_:)``, the only place where cached counters are written back.
+    private var isInTransaction = false
 
     /// The schema, one migration per entry. Never edit a shipped entry; append a new one.
     static let migrations = [
@@ -103,6 +109,10 @@ public final class SQLiteRelayStore: RelayStore {
         // savepoint changes in a temporary file. In memory that journal costs no system calls;
         // it only serves rollbacks inside the open transaction, never crash recovery (the WAL does).
         try database.execute("PRAGMA temp_store = MEMORY")
+        // SQLite's default page cache (about 2 MB) is smaller than the pages that sends and
+        // acknowledgements touch under load, and every page it drops is read back later. The
+        // cache grows only as far as it is used.
+        try database.execute("PRAGMA cache_size = -16384")
         try database.migrate(Self.migrations, name: "relay")
     }
 
@@ -126,11 +136,51 @@ public final class SQLiteRelayStore: RelayStore {
     public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
         batchAbortError = nil
         defer { batchAbortError = nil }
-        return try database.transaction {
-            let result = try body()
-            if let batchAbortError { throw batchAbortError }
-            return result
+        do {
+            return try database.transaction {
+                isInTransaction = true
+                defer { isInTransaction = false }
+                try forgetMailboxesChangedElsewhere()
+                let result = try body()
+                if let batchAbortError { throw batchAbortError }
+                try writeMailboxCounters()
+                return result
+            }
+        } catch {
+            // The rollback undid counter changes the cache still holds.
+            mailboxCounters.removeAll()
+            throw error
         }
+    }
+
+    /// Empties the mailbox cache when another connection committed since the last transaction.
+    private func forgetMailboxesChangedElsewhere() throws {
+        let query = try statement("PRAGMA data_version")
+        defer { query.reset() }
+        guard try query.nextRow() else { return }
+        let version = query.int64(at: 0)
+        if version != dataVersion { mailboxCounters.removeAll() }
+        dataVersion = version
+    }
+
+    /// Writes the counters changed in the cache into the devices table.
+    private func writeMailboxCounters() throws {
+        let changed = mailboxCounters.takeChanged()
+        guard !changed.isEmpty else { return }
+        let update = try statement("UPDATE devices SET envelope_count = ?, envelope_bytes = ? WHERE row_id = ?")
+        for mailbox in changed {
+            try update.bind(mailbox.count, at: 1)
+            try update.bind(mailbox.bytes, at: 2)
+            try update.bind(mailbox.row, at: 3)
+            defer { update.reset() }
+            _ = try update.nextRow()
+        }
+    }
+
+    /// Writes the cached counters back and empties the cache, before a statement that changes devices itself.
+    private func settleMailboxCounters() throws {
+        try writeMailboxCounters()
+        mailboxCounters.removeAll()
     }
 
     public func writeOrAbortBatch<Result>(_ body: () throws -> Result) throws -> Result {
@@ -270,23 +320,7 @@ public final class SQLiteRelayStore: RelayStore {
             return StoredSend(envelopeId: UInt64(earlier.int64(at: 0)), recipientRow: nil, receivedAt: UInt64(max(0, now)), isNew: false)
         }
 
-        let recipient = try statement(
-            "SELECT row_id, envelope_count, envelope_bytes FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL")
-        try recipient.bind(send.recipient.userId, at: 1)
-        try recipient.bind(Int64(send.recipient.deviceId), at: 2)
-        defer { recipient.reset() }
-        guard try recipient.nextRow() else {
-            // Only on this failure path: name a revoked device in the reason. The code stays
-            // unknownRecipient, because error 11 (revoked) closes the sender's own connection.
-            let revoked = try run(
-                "SELECT 1 FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NOT NULL",
-                [.text(send.recipient.userId), .integer(Int64(send.recipient.deviceId))])
-            if !revoked.isEmpty { throw RelayFailure(.unknownRecipient, "device \(send.recipient) is revoked; it receives nothing") }
-            throw RelayFailure(.unknownRecipient, "no active device \(send.recipient)")
-        }
-        let recipientRow = recipient.int64(at: 0)
-        let depth = recipient.int64(at: 1)
-        let bytes = recipient.int64(at: 2)
+        let (recipientRow, depth, bytes) = try mailbox(of: send.recipient)
         guard depth < Int64(limits.maximumMailboxEnvelopes) else {
             throw RelayFailure(.mailboxFull, "mailbox \(send.recipient) contains \(depth) envelopes, the maximum; the recipient must receive first")
         }
@@ -309,16 +343,46 @@ public final class SQLiteRelayStore: RelayStore {
         insert.reset()
         let envelopeId = database.lastInsertRowID
 
-        let counters = try statement("UPDATE devices SET envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ? WHERE row_id = ?")
-        try counters.bind(size, at: 1)
-        try counters.bind(recipientRow, at: 2)
-        _ = try counters.nextRow()
-        counters.reset()
+        if !(isInTransaction && mailboxCounters.add(row: recipientRow, count: 1, bytes: size)) {
+            let counters = try statement(
+                "UPDATE devices SET envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ? WHERE row_id = ?")
+            try counters.bind(size, at: 1)
+            try counters.bind(recipientRow, at: 2)
+            defer { counters.reset() }
+            _ = try counters.nextRow()
+        }
 
         return StoredSend(envelopeId: UInt64(envelopeId), recipientRow: recipientRow, receivedAt: UInt64(max(0, now)), isNew: true)
     }
 
+    /// Returns the row and counters of the active device at `address`, from the cache when it has them.
+    ///
+    /// - Throws: ``RelayFailure`` `unknownRecipient` for an unknown or revoked device.
+    private func mailbox(of address: DeviceAddress) throws -> (row: Int64, count: Int64, bytes: Int64) {
+        if isInTransaction, let row = mailboxCounters.row(for: address), let entry = mailboxCounters.entry(row: row) {
+            return (row, entry.count, entry.bytes)
+        }
+        let recipient = try statement(
+            "SELECT row_id, envelope_count, envelope_bytes FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL")
+        try recipient.bind(address.userId, at: 1)
+        try recipient.bind(Int64(address.deviceId), at: 2)
+        defer { recipient.reset() }
+        guard try recipient.nextRow() else {
+            // Only on this failure path: name a revoked device in the reason. The code stays
+            // unknownRecipient, because error 11 (revoked) closes the sender's own connection.
+            let revoked = try run(
+                "SELECT 1 FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NOT NULL",
+                [.text(address.userId), .integer(Int64(address.deviceId))])
+            if !revoked.isEmpty { throw RelayFailure(.unknownRecipient, "device \(address) is revoked; it receives nothing") }
+            throw RelayFailure(.unknownRecipient, "no active device \(address)")
+        }
+        let mailbox = (row: recipient.int64(at: 0), count: recipient.int64(at: 1), bytes: recipient.int64(at: 2))
+        if isInTransaction { mailboxCounters.insert(row: mailbox.row, address: address, count: mailbox.count, bytes: mailbox.bytes) }
+        return mailbox
+    }
+
     public func beginReceive(deviceRow: Int64) throws -> ReceiveSummary {
+        try writeMailboxCounters()
         let rows = try run(
             "SELECT envelope_count, expired_unread, expired_since, prekeys_low FROM devices WHERE row_id = ?", [.integer(deviceRow)])
         guard let row = rows.first else { throw RelayFailure(.notEnrolled, "the device is not enrolled") }
@@ -345,40 +409,35 @@ public final class SQLiteRelayStore: RelayStore {
         return result
     }
 
-    /// Ids per `DELETE` of an acknowledgement. A longer acknowledgement runs the statement once per
-    /// chunk, and a shorter last chunk repeats its last id, so one cached statement serves all.
-    static let acknowledgeChunk = 64
-    private static let acknowledgeSQL =
-        "DELETE FROM envelopes WHERE device_row = ?1 AND id IN ("
-        + (0..<acknowledgeChunk).map { "?\($0 + 2)" }.joined(separator: ", ") + ") RETURNING id, size, dedupe_key"
-
     public func acknowledge(deviceRow: Int64, ids: [UInt64]) throws {
         guard !ids.isEmpty else { return }
-        let chunk = Self.acknowledgeChunk
-        let delete = try statement(Self.acknowledgeSQL)
+        // A lookup and a delete by rowid per id. `DELETE … RETURNING` and `id IN (…)` each made
+        // SQLite build, zero and free an ephemeral table per statement, which cost more than the
+        // deletes themselves (callgrind of the `relay storage` benchmark case).
+        let lookup = try statement("SELECT size, dedupe_key FROM envelopes WHERE id = ? AND device_row = ?")
+        let delete = try statement("DELETE FROM envelopes WHERE id = ?")
         var count: Int64 = 0
         var bytes: Int64 = 0
-        var start = 0
         let now = RecentAcknowledgements.monotonicNow()
-        while start < ids.count {
-            let end = min(start + chunk, ids.count)
-            try delete.bind(deviceRow, at: 1)
-            for slot in 0..<chunk {
-                let id = ids[min(start + slot, end - 1)]
-                try delete.bind(Int64(clamping: id), at: Int32(slot + 2))
+        for id in ids {
+            let rowId = Int64(clamping: id)
+            try lookup.bind(rowId, at: 1)
+            try lookup.bind(deviceRow, at: 2)
+            defer { lookup.reset() }
+            // An id of another mailbox, or one already deleted (named twice), changes nothing.
+            guard try lookup.nextRow() else { continue }
+            count += 1
+            bytes += lookup.int64(at: 0)
+            // Envelopes stored before the key moved onto the row have none.
+            if let key = RecentAcknowledgements.Key(lookup.bytes(at: 1)) {
+                recentAcknowledgements.insert(key, envelopeId: id, now: now)
             }
+            lookup.reset()
+            try delete.bind(rowId, at: 1)
             defer { delete.reset() }
-            while try delete.nextRow() {
-                count += 1
-                bytes += delete.int64(at: 1)
-                // Envelopes stored before the key moved onto the row have none.
-                if let key = RecentAcknowledgements.Key(delete.bytes(at: 2)) {
-                    recentAcknowledgements.insert(key, envelopeId: UInt64(delete.int64(at: 0)), now: now)
-                }
-            }
-            start = end
+            _ = try delete.nextRow()
         }
-        if count > 0 {
+        if count > 0 && !(isInTransaction && mailboxCounters.add(row: deviceRow, count: -count, bytes: -bytes)) {
             let counters = try statement(
                 "UPDATE devices SET envelope_count = envelope_count - ?, envelope_bytes = envelope_bytes - ? WHERE row_id = ?")
             try counters.bind(count, at: 1)
@@ -498,6 +557,7 @@ public final class SQLiteRelayStore: RelayStore {
 
     public func sweepExpired(now: Int64) throws -> Int {
         do {
+            try settleMailboxCounters()
             let groups = try run(
                 "SELECT device_row, count(*), sum(size), min(expires_at) FROM envelopes WHERE expires_at <= ? GROUP BY device_row",
                 [.integer(now)])
@@ -555,6 +615,7 @@ public final class SQLiteRelayStore: RelayStore {
 
     public func revoke(userId: String, now: Int64) throws -> Int {
         try transaction {
+            try settleMailboxCounters()
             guard try !run("SELECT 1 FROM users WHERE id = ?", [.text(userId)]).isEmpty else {
                 throw RelayError.userNotFound(userId)
             }
@@ -578,6 +639,7 @@ public final class SQLiteRelayStore: RelayStore {
 
     public func revokeDevice(_ address: DeviceAddress, now: Int64) throws {
         try transaction {
+            try settleMailboxCounters()
             let rows = try run(
                 "SELECT row_id FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL",
                 [.text(address.userId), .integer(Int64(address.deviceId))])
@@ -593,6 +655,7 @@ public final class SQLiteRelayStore: RelayStore {
     }
 
     public func statistics() throws -> RelayStatistics {
+        try writeMailboxCounters()
         let totals = try run(
             """
             SELECT (SELECT count(*) FROM users WHERE revoked_at IS NULL),

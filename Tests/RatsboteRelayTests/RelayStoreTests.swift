@@ -44,7 +44,7 @@ import Testing
         try store.envelopes(deviceRow: row, afterId: 0, limit: 1_000, maximumBytes: 1 << 30).map(\.id)
     }
 
-    @Test func acknowledgeDeletesAcrossChunks() throws {
+    @Test func acknowledgeDeletesOnlyOwnEnvelopesOnce() throws {
         let (store, addresses, rows, folder) = try makeStore(devices: ["Bob", "Alice"])
         defer { try? FileManager.default.removeItem(at: folder) }
         var bobIds: [UInt64] = []
@@ -56,9 +56,8 @@ import Testing
         }
         let aliceId = try storeOne(store, send(to: addresses[1]))
 
-        // Three chunks of 64, 64 and 2 ids, one id twice, and Alice's id, which Bob cannot delete.
+        // 130 ids, one of them twice, and Alice's id, which Bob cannot delete.
         let acknowledged = Array(bobIds.prefix(130)) + [bobIds[5], aliceId.envelopeId]
-        #expect(acknowledged.count > 2 * SQLiteRelayStore.acknowledgeChunk)
         try store.transaction { try store.writeOrAbortBatch { try store.acknowledge(deviceRow: rows[0], ids: acknowledged) } }
 
         #expect(try mailbox(store, row: rows[0]) == Array(bobIds.suffix(20)))
@@ -112,6 +111,58 @@ import Testing
             }
         }
         #expect(try mailbox(store, row: rows[0]) == [stored?.envelopeId].compactMap { $0 })
+    }
+
+    /// The counters a batch keeps in memory must match a count of the rows after every commit and
+    /// after a rollback, also for a mailbox that is only acknowledged in a batch.
+    @Test func cachedCountersMatchTheRowsAcrossBatchesAndRollbacks() throws {
+        let (store, addresses, rows, folder) = try makeStore(devices: ["Bob", "Alice"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func expectCounts(_ bob: Int, _ alice: Int) throws {
+            let mailboxes = try store.statistics().mailboxes
+            for (address, expected) in [(addresses[0], bob), (addresses[1], alice)] {
+                let entry = mailboxes.first { $0.address == address.description }
+                #expect(entry?.envelopes == expected)
+                #expect(entry?.bytes == expected * 100)
+            }
+        }
+        var bobIds: [UInt64] = []
+        try store.transaction {
+            for _ in 0..<3 {
+                bobIds.append(try store.store(send(to: addresses[0]), defaultTimeToLive: 3_600, limits: RelayLimits(), now: 2_000).envelopeId)
+            }
+            _ = try store.store(send(to: addresses[1]), defaultTimeToLive: 3_600, limits: RelayLimits(), now: 2_000)
+        }
+        try expectCounts(3, 1)
+
+        // A rolled-back batch leaves the counters as they were, and the next batch counts on from there.
+        _ = try? store.transaction {
+            for _ in 0..<2 {
+                _ = try store.store(send(to: addresses[0]), defaultTimeToLive: 3_600, limits: RelayLimits(), now: 2_000)
+            }
+            try store.acknowledge(deviceRow: rows[0], ids: [bobIds[0]])
+            throw InjectedStorageFailure()
+        }
+        try expectCounts(3, 1)
+        try store.transaction {
+            try store.acknowledge(deviceRow: rows[0], ids: [bobIds[0], bobIds[1]])
+            _ = try store.store(send(to: addresses[1]), defaultTimeToLive: 3_600, limits: RelayLimits(), now: 2_000)
+        }
+        try expectCounts(1, 2)
+    }
+
+    /// `ratsbote-relay revoke` writes through its own connection while the relay serves; the
+    /// relay's cached mailbox must not accept another envelope for the revoked device.
+    @Test func revocationByAnotherConnectionReachesTheCachedMailbox() throws {
+        let (store, addresses, _, folder) = try makeStore(devices: ["Bob"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try storeOne(store, send(to: addresses[0]))
+
+        let operatorStore = try SQLiteRelayStore(path: folder.appendingPathComponent("relay.sqlite").path)
+        try operatorStore.revokeDevice(addresses[0], now: 3_000)
+
+        #expect(throws: RelayFailure.self) { _ = try storeOne(store, send(to: addresses[0])) }
+        #expect(try store.statistics().envelopes == 0)
     }
 
     @Test func repeatedKeyReturnsFirstEnvelope() throws {
