@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(name: "ratsbote-relay", dependencies: ["RatsboteRelay", "RatsboteSupport"]),
 
         // Benchmarks: the Swift figures beside the same work done directly in C on libsodium.
-        .target(name: "CSodiumBench", dependencies: ["CSodium"], path: "Benchmarks/CSodiumBench"),
+        .target(name: "CSodiumBench", dependencies: ["CSodium", "CSQLite"], path: "Benchmarks/CSodiumBench"),
         .executableTarget(
             name: "ratsbote-bench",
             dependencies: [

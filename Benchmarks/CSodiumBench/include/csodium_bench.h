@@ -124,3 +124,17 @@ int csb_document_encrypt_file(const char *input, const char *output, const unsig
                               unsigned char *hash_out);
 int csb_document_decrypt_file(const char *input, const char *output, const unsigned char *key,
                               uint64_t plaintext_bytes, const unsigned char *expected_hash);
+
+// Relay storage floor: the SQL statements of the relay's send and acknowledgement paths through
+// SQLite's C API (storage.c), in the same batches as the Swift `relay storage` case.
+/// Thread CPU time, elapsed time and envelope count of the measured batches.
+typedef struct {
+    uint64_t cpu_ns;
+    uint64_t elapsed_ns;
+    uint64_t envelopes;
+} csb_storage_result;
+/// Creates a relay-like database at `path` (which must not exist) with `mailboxes` mailboxes, then
+/// commits `warm_up_batches + measured_batches` batches of `sends_per_batch` sends, each batch
+/// first acknowledging the previous one. Returns 0, or -1 when SQLite reported an error.
+int csb_relay_storage(const char *path, int mailboxes, int sends_per_batch, int warm_up_batches, int measured_batches,
+                      size_t envelope_bytes, csb_storage_result *result);

@@ -1,6 +1,7 @@
 // The relay's storage work without sockets: sends and acknowledgements run directly on
 // `SQLiteRelayStore` in group-commit batches, timed by the CPU time of the calling thread.
 
+import CSodiumBench
 import Foundation
 import Glibc
 import RatsboteCrypto
@@ -91,13 +92,27 @@ private func relayStorageCase() throws -> [CaseResult] {
 
     let perEnvelope = Double(cpu) / Double(envelopes) / 1000
     let wallPerEnvelope = Double(wall) / Double(envelopes) / 1000
+
+    // The same statements in C, for the floor that SQLite itself sets.
+    var twin = csb_storage_result()
+    let cPath = folder.appendingPathComponent("c-twin.sqlite").path
+    guard
+        csb_relay_storage(
+            cPath, Int32(settings.mailboxes), Int32(settings.sendsPerBatch), Int32(settings.warmUpBatches),
+            Int32(settings.measuredBatches), settings.envelopeBytes, &twin) == 0, twin.envelopes > 0
+    else {
+        throw RelayBenchError(description: "the C twin of the storage case got an SQLite error on \(cPath); check that the temporary folder is writable and has space")
+    }
+    let cPerEnvelope = Double(twin.cpu_ns) / Double(twin.envelopes) / 1000
+    let cWallPerEnvelope = Double(twin.elapsed_ns) / Double(twin.envelopes) / 1000
     return [
         CaseResult(
-            name: "relay storage.send-ack.1KiB", unit: .reported(label: "µs/env"), swift: perEnvelope, c: nil, ratio: nil, target: nil,
-            runs: 1, spread: 0, cSpread: nil, iterations: envelopes, swiftPeakBytes: nil, cPeakBytes: nil,
+            name: "relay storage.send-ack.1KiB", unit: .reported(label: "µs/env"), swift: perEnvelope, c: cPerEnvelope,
+            ratio: perEnvelope / cPerEnvelope, target: nil, runs: 1, spread: 0, cSpread: nil, iterations: envelopes,
+            swiftPeakBytes: nil, cPeakBytes: nil,
             note: String(
-                format: "CPU of the storing thread per send plus acknowledgement, %d per commit, %d mailboxes; %.1f µs/env elapsed incl. fsync",
-                settings.sendsPerBatch, settings.mailboxes, wallPerEnvelope),
+                format: "CPU of the storing thread per send plus acknowledgement, %d per commit, %d mailboxes; elapsed incl. fsync %.1f (Swift), %.1f (C) µs/env",
+                settings.sendsPerBatch, settings.mailboxes, wallPerEnvelope, cWallPerEnvelope),
             missedOwnTarget: nil)
     ]
 }
