@@ -76,10 +76,10 @@ extension Account {
         for recipient in recipients {
             resolved.append(try resolveTargets(recipient, over: connection, offlineError: nil))
         }
-        let deviceCount = resolved.reduce(0) { total, entry in total + entry.targets.reduce(0) { $0 + $1.devices.count } }
+        let devices = resolved.flatMap { entry in entry.targets.flatMap { $0.devices.map(\.address) } }
         let pending = try preparePendingSend(
-            recipients: recipients, subject: subject, body: body, files: files, inReplyTo: inReplyTo,
-            deviceCount: UInt32(clamping: deviceCount), progress: progress)
+            recipients: recipients, subject: subject, body: body, files: files, inReplyTo: inReplyTo, devices: devices,
+            progress: progress)
         do {
             return try completePendingSend(pending, resolved: resolved, connection: &connection, progress: progress)
         } catch let error as ClientError where !Self.isTransient(error) {
@@ -93,13 +93,13 @@ extension Account {
     /// Encrypts every file into the outgoing folder and stores the note and the document keys
     /// as one pending send.
     func preparePendingSend(
-        recipients: [String], subject: String, body: String, files: [String], inReplyTo: String?, deviceCount: UInt32,
+        recipients: [String], subject: String, body: String, files: [String], inReplyTo: String?, devices: [DeviceAddress],
         progress: ((TransferProgress) -> Void)?
     ) throws -> PendingSend {
         try createFolder(outgoingFolder)
         var pending = PendingSend(
             id: Encoding.hex(Random.bytes(count: 16)), recipients: recipients, subject: subject, body: body, inReplyTo: inReplyTo,
-            deviceCount: deviceCount, documents: [])
+            deviceCount: UInt32(clamping: devices.count), devices: devices, documents: [])
         var succeeded = false
         defer { if !succeeded { removeCiphertexts(of: pending) } }
         for (position, path) in files.enumerated() {
@@ -141,8 +141,6 @@ extension Account {
         var documents: [RemoteDocument] = []
         for var item in pending.documents {
             if item.blobId == nil {
-                // NOTE: the release count is the device count of the first attempt. A recipient
-                // device enrolled since then may find the blob already released by the others.
                 let created = try connection.request(
                     .blob(.create(size: item.ciphertextSize, recipientCount: max(1, pending.deviceCount), timeToLive: 0)))
                 guard case .blob(.created(let blobId, _)) = created else {
@@ -164,8 +162,20 @@ extension Account {
         var reports: [SendReport] = []
         for (index, recipient) in pending.recipients.enumerated() {
             // A fresh send passes the targets it resolved for the device count. A resumed one
-            // resolves them again, so it uses the current directory and trust state.
-            let entry = try resolved?[index] ?? resolveTargets(recipient, over: connection, offlineError: nil)
+            // resolves them again, so it uses the current directory and trust state. It keeps only
+            // the devices the blobs were counted for. A device enrolled since then gets no note, so
+            // it cannot take a release that a counted device still needs.
+            var entry = try resolved?[index] ?? resolveTargets(recipient, over: connection, offlineError: nil)
+            if resolved == nil && !pending.devices.isEmpty {
+                let counted = Set(pending.devices)
+                entry.targets = entry.targets.map { target in
+                    var countedOnly = target
+                    countedOnly.devices.removeAll { !counted.contains($0.address) }
+                    // A recipient none of whose counted devices is left (all replaced) still gets
+                    // the note on its current ones, which take the releases of the devices that went.
+                    return countedOnly.devices.isEmpty ? target : countedOnly
+                }
+            }
             remaining.recipients.removeFirst()
             let isLast = remaining.recipients.isEmpty
             reports.append(

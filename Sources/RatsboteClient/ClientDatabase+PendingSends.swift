@@ -14,6 +14,10 @@ struct PendingSend {
     var inReplyTo: String?
     /// Device count each blob is created for: the devices of every recipient at the first attempt.
     var deviceCount: UInt32
+    /// The devices counted in ``deviceCount``. A resumed send delivers the note to these only, so a
+    /// device enrolled in between cannot take a release that a counted device needs. Empty in sends
+    /// stored before the list existed, which deliver to every current device.
+    var devices: [DeviceAddress] = []
     var documents: [PendingDocument]
 }
 
@@ -41,6 +45,10 @@ extension ClientDatabase {
         writer.writeString(send.body)
         writer.writeString(send.inReplyTo ?? "")
         writer.writeUInt32(send.deviceCount)
+        writer.writeList(send.devices) { w, device in
+            w.writeString(device.userId)
+            w.writeUInt32(device.deviceId)
+        }
         return seal(writer.bytes, context: Self.sendContext(send.id))
     }
 
@@ -113,6 +121,13 @@ extension ClientDatabase {
                 let reply = try reader.readString("inReplyTo", maximum: 64)
                 send.inReplyTo = reply.isEmpty ? nil : reply
                 send.deviceCount = try reader.readUInt32("deviceCount")
+                if !reader.isAtEnd {
+                    send.devices = try reader.readList("devices", maximum: WireLimits.devicesPerUser * 1024) { r in
+                        DeviceAddress(
+                            userId: try r.readString("device.userId", maximum: WireLimits.userId),
+                            deviceId: try r.readUInt32("device.deviceId"))
+                    }
+                }
                 try reader.finish()
             } catch {
                 throw ClientError.storage("the pending send \(id) is damaged: \(error)")

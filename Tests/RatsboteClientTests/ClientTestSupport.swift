@@ -38,6 +38,14 @@ final class Scenario {
         return account.identity.address.userId
     }
 
+    /// Enrolls another device of the user `userId`, whose account lives under the name `deviceName`.
+    func enrollDevice(of userId: String, as deviceName: String) throws {
+        let code = try relay.inviteDevice(userId: userId)
+        _ = try Account.enroll(
+            home: home(deviceName), invite: try InviteCode(text: code), passphrase: passphrase(deviceName),
+            keyStoreParameters: Self.keyStoreParameters)
+    }
+
     /// Opens a participant's account anew.
     func open(_ name: String) throws -> Account {
         let account = try Account.open(home: home(name), passphrase: passphrase(name))

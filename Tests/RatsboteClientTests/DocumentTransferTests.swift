@@ -298,6 +298,49 @@ import Testing
         #expect(Self.blobFiles(scenario).isEmpty)
     }
 
+    /// A device enrolled between the first attempt and the resume was not counted in the blobs'
+    /// release count, so it gets no note: its release would delete a blob a counted device still needs.
+    @Test func resumedSendSkipsDeviceEnrolledMeanwhile() throws {
+        let scenario = try Scenario()
+        try scenario.enroll("Alice Adler")
+        let bob = try scenario.enroll("Bob Berg")
+        let carol = try scenario.enroll("Carol Conrad")
+        let first = Self.pattern(3 * WireLimits.blobChunk + 17, seed: 7)
+        let second = Self.pattern(Self.chunk + 3, seed: 9)
+        let paths = [try Self.writeFile(scenario, "plan.pdf", first), try Self.writeFile(scenario, "anlage.txt", second)]
+
+        do {
+            let alice = try scenario.open("Alice Adler")
+            alice.blobChunkHook = { _, offset in
+                if offset >= UInt64(WireLimits.blobChunk) { throw SenderStopped() }
+            }
+            #expect(throws: SenderStopped.self) {
+                try alice.send(to: [bob, carol], subject: "Plan", body: "Zur Sitzung", files: paths)
+            }
+        }
+        let pending = try #require(try scenario.open("Alice Adler").database.pendingSends().first)
+        #expect(pending.deviceCount == 2)
+        #expect(pending.devices.map(\.userId) == [bob, carol])
+
+        try scenario.enrollDevice(of: bob, as: "Bob Berg tablet")
+        let report = try scenario.open("Alice Adler").sync()
+        #expect(report.sent == 2)
+        #expect(report.pendingDocumentSends == 0)
+
+        #expect(try scenario.open("Bob Berg tablet").sync().received == 0)
+        for name in ["Bob Berg", "Carol Conrad"] {
+            let account = try scenario.open(name)
+            #expect(try account.sync().received == 1)
+            let message = try #require(try account.inbox().first)
+            let saved = try account.saveAttachments(of: message.id, to: try Self.outputFolder(scenario, name))
+            #expect(saved.count == 2)
+            #expect(try Self.contents(saved[0]) == first)
+            #expect(try Self.contents(saved[1]) == second)
+        }
+        // Both counted devices released both blobs, so the relay deleted them.
+        #expect(Self.blobFiles(scenario).isEmpty)
+    }
+
     @Test func permanentUploadFailureDiscardsPendingSend() throws {
         let scenario = try Scenario()
         try scenario.enroll("Alice Adler")

@@ -153,6 +153,16 @@ public final class RelayProcess: @unchecked Sendable {
         return String(code)
     }
 
+    /// Creates an invite code for another device of the existing user `userId`.
+    public func inviteDevice(userId: String) throws -> String {
+        let relay = binaryFolder().appendingPathComponent("ratsbote-relay")
+        let result = try runProcess(relay, ["invite", "--data", data.path, "--user", userId])
+        guard result.status == 0, let code = result.stdout.split(separator: "\n").last else {
+            throw RelayProcessError.inviteFailed(result.stderr)
+        }
+        return String(code)
+    }
+
     /// Sends a signal and waits for the exit status.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM) -> Int32 {
