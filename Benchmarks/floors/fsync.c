@@ -1,4 +1,4 @@
-// fdatasync latency of the disk that holds the current folder: 200 times, write 64 KiB and
+// fdatasync latency of the disk under the current folder: 200 times, write 64 KiB and
 // call fdatasync, then print the median, 90th and 99th percentile and the maximum.
 // Build and run: cc -O2 -o /tmp/fsync-floor Benchmarks/floors/fsync.c && /tmp/fsync-floor
 #include <fcntl.h>

@@ -24,7 +24,7 @@ int main(int argc, char **argv) {
     int ls = socket(AF_INET, SOCK_STREAM, 0); struct sockaddr_in a = {0}; a.sin_family = AF_INET; a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bind(ls, (void *)&a, sizeof a); socklen_t l = sizeof a; getsockname(ls, (void *)&a, &l); listen(ls, 1);
     int c = socket(AF_INET, SOCK_STREAM, 0); connect(c, (void *)&a, sizeof a); int s = accept(ls, NULL, NULL);
-    int one = 1; setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int noDelay = 1; setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &noDelay, sizeof noDelay);
     pthread_t t; pthread_create(&t, NULL, reader, &s);
     char frame[1024]; memset(frame, 7, sizeof frame); double c0 = tcpu();
     struct timespec w0, w1; clock_gettime(CLOCK_MONOTONIC, &w0);

@@ -11,53 +11,49 @@ import RatsboteWire
 /// another connection committed (`PRAGMA data_version` changed, as after `ratsbote-relay revoke`),
 /// when a transaction rolls back, and before its own statements that change devices.
 struct MailboxCounters {
-    struct Entry {
-        let address: DeviceAddress
+    /// Envelopes and bytes stored in one mailbox.
+    struct Counters {
         var count: Int64
         var bytes: Int64
     }
 
     private var rowsByAddress: [DeviceAddress: Int64] = [:]
-    private var entries: [Int64: Entry] = [:]
+    private var countersByRow: [Int64: Counters] = [:]
     /// Rows whose counters changed since the last ``takeChanged()``.
-    private var changed: [Int64] = []
-    private var isChanged: Set<Int64> = []
+    private var changedRows: Set<Int64> = []
 
-    /// Returns the cached row of the active device at `address`.
-    func row(for address: DeviceAddress) -> Int64? { rowsByAddress[address] }
-
-    /// Returns the cached counters of mailbox `row`.
-    func entry(row: Int64) -> Entry? { entries[row] }
-
-    /// Starts caching mailbox `row` of `address` with the counters read from the database.
-    mutating func insert(row: Int64, address: DeviceAddress, count: Int64, bytes: Int64) {
-        rowsByAddress[address] = row
-        entries[row] = Entry(address: address, count: count, bytes: bytes)
+    /// Returns the cached row and counters of the active device at `address`.
+    func mailbox(at address: DeviceAddress) -> (row: Int64, counters: Counters)? {
+        guard let row = rowsByAddress[address], let counters = countersByRow[row] else { return nil }
+        return (row, counters)
     }
 
-    /// Adds `count` envelopes and `bytes` to mailbox `row`; `false` when the row is not cached.
+    /// Starts caching mailbox `row` of `address` with the counters read from the database.
+    mutating func insert(row: Int64, address: DeviceAddress, counters: Counters) {
+        rowsByAddress[address] = row
+        countersByRow[row] = counters
+    }
+
+    /// Adds `count` envelopes and `bytes` to mailbox `row`, and returns `false` when the row is not cached.
     mutating func add(row: Int64, count: Int64, bytes: Int64) -> Bool {
-        guard entries[row] != nil else { return false }
-        entries[row]!.count += count
-        entries[row]!.bytes += bytes
-        if isChanged.insert(row).inserted { changed.append(row) }
+        guard var counters = countersByRow[row] else { return false }
+        counters.count += count
+        counters.bytes += bytes
+        countersByRow[row] = counters
+        changedRows.insert(row)
         return true
     }
 
-    /// Returns the rows and counters changed since the last call, in the order they first changed.
-    mutating func takeChanged() -> [(row: Int64, count: Int64, bytes: Int64)] {
-        defer {
-            changed.removeAll(keepingCapacity: true)
-            isChanged.removeAll(keepingCapacity: true)
-        }
-        return changed.compactMap { row in entries[row].map { (row, $0.count, $0.bytes) } }
+    /// Returns the rows and counters changed since the last call, and starts collecting anew.
+    mutating func takeChanged() -> [(row: Int64, counters: Counters)] {
+        defer { changedRows.removeAll(keepingCapacity: true) }
+        return changedRows.compactMap { row in countersByRow[row].map { (row, $0) } }
     }
 
     /// Forgets everything, including changes not yet taken.
     mutating func removeAll() {
         rowsByAddress.removeAll()
-        entries.removeAll()
-        changed.removeAll()
-        isChanged.removeAll()
+        countersByRow.removeAll()
+        changedRows.removeAll()
     }
 }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Idempotency keys of recently acknowledged envelopes, kept in memory only.
 ///
 /// While an envelope is stored, its row contains the idempotency key, so a retried send finds it
@@ -67,7 +65,8 @@ struct RecentAcknowledgements {
     }
 
     /// Records that the envelope `envelopeId` with idempotency key `key` was acknowledged at `now`
-    /// (seconds on a monotonic clock), and drops keys outside the window or over capacity.
+    /// (seconds on a monotonic clock such as `EventLoop.now()`), and drops keys outside the window
+    /// or over capacity.
     mutating func insert(_ key: Key, envelopeId: UInt64, now: Double) {
         envelopeIds[key] = envelopeId
         order.append(Entry(key: key, acknowledgedAt: now))
@@ -80,12 +79,5 @@ struct RecentAcknowledgements {
             order.removeFirst(head)
             head = 0
         }
-    }
-
-    /// Seconds on CLOCK_MONOTONIC, unaffected by changes of the wall clock.
-    static func monotonicNow() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -88,8 +88,8 @@ public final class RelayServer: @unchecked Sendable {
         try loop.register(listener.descriptor, for: .readable) { [unowned self] _ in acceptConnections() }
         loop.scheduleRepeating(every: 0.5) { [unowned self] in checkTimeouts() }
         loop.scheduleRepeating(every: configuration.sweepIntervalSeconds) { [unowned self] in sweep() }
-        // Output buffered for slow readers during a stall is freed afterwards; without a trim the
-        // relay's resident memory would stay at the stall's peak (docs/reliability.md, soak runs).
+        // Output buffered for slow readers during a stall is freed afterwards. Without a trim the
+        // relay's resident memory would stay at the stall's peak, as in the soak runs of docs/reliability.md.
         loop.scheduleRepeating(every: 10) { [logger] in
             let started = EventLoop.now()
             ProcessMemory.trim()

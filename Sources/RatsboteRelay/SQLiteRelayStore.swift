@@ -1,5 +1,6 @@
 import Foundation
 import RatsboteCrypto
+import RatsboteNet
 import RatsboteStorage
 import RatsboteWire
 
@@ -169,15 +170,16 @@ public final class SQLiteRelayStore: RelayStore {
         guard !changed.isEmpty else { return }
         let update = try statement("UPDATE devices SET envelope_count = ?, envelope_bytes = ? WHERE row_id = ?")
         for mailbox in changed {
-            try update.bind(mailbox.count, at: 1)
-            try update.bind(mailbox.bytes, at: 2)
+            try update.bind(mailbox.counters.count, at: 1)
+            try update.bind(mailbox.counters.bytes, at: 2)
             try update.bind(mailbox.row, at: 3)
             defer { update.reset() }
             _ = try update.nextRow()
         }
     }
 
-    /// Writes the cached counters back and empties the cache, before a statement that changes devices itself.
+    /// Writes the cached counters back and empties the cache. Statements that change the devices
+    /// table themselves run after it.
     private func settleMailboxCounters() throws {
         try writeMailboxCounters()
         mailboxCounters.removeAll()
@@ -343,15 +345,7 @@ public final class SQLiteRelayStore: RelayStore {
         insert.reset()
         let envelopeId = database.lastInsertRowID
 
-        if !(isInTransaction && mailboxCounters.add(row: recipientRow, count: 1, bytes: size)) {
-            let counters = try statement(
-                "UPDATE devices SET envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ? WHERE row_id = ?")
-            try counters.bind(size, at: 1)
-            try counters.bind(recipientRow, at: 2)
-            defer { counters.reset() }
-            _ = try counters.nextRow()
-        }
-
+        try addToMailbox(row: recipientRow, count: 1, bytes: size)
         return StoredSend(envelopeId: UInt64(envelopeId), recipientRow: recipientRow, receivedAt: UInt64(max(0, now)), isNew: true)
     }
 
@@ -359,8 +353,8 @@ public final class SQLiteRelayStore: RelayStore {
     ///
     /// - Throws: ``RelayFailure`` `unknownRecipient` for an unknown or revoked device.
     private func mailbox(of address: DeviceAddress) throws -> (row: Int64, count: Int64, bytes: Int64) {
-        if isInTransaction, let row = mailboxCounters.row(for: address), let entry = mailboxCounters.entry(row: row) {
-            return (row, entry.count, entry.bytes)
+        if isInTransaction, let cached = mailboxCounters.mailbox(at: address) {
+            return (cached.row, cached.counters.count, cached.counters.bytes)
         }
         let recipient = try statement(
             "SELECT row_id, envelope_count, envelope_bytes FROM devices WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL")
@@ -377,8 +371,24 @@ public final class SQLiteRelayStore: RelayStore {
             throw RelayFailure(.unknownRecipient, "no active device \(address)")
         }
         let mailbox = (row: recipient.int64(at: 0), count: recipient.int64(at: 1), bytes: recipient.int64(at: 2))
-        if isInTransaction { mailboxCounters.insert(row: mailbox.row, address: address, count: mailbox.count, bytes: mailbox.bytes) }
+        if isInTransaction {
+            mailboxCounters.insert(
+                row: mailbox.row, address: address, counters: MailboxCounters.Counters(count: mailbox.count, bytes: mailbox.bytes))
+        }
         return mailbox
+    }
+
+    /// Adds `count` envelopes and `bytes` (negative to subtract) to the counters of mailbox `row`:
+    /// in the cache when a transaction is open and the cache has the row, else in the devices table.
+    private func addToMailbox(row: Int64, count: Int64, bytes: Int64) throws {
+        if isInTransaction && mailboxCounters.add(row: row, count: count, bytes: bytes) { return }
+        let update = try statement(
+            "UPDATE devices SET envelope_count = envelope_count + ?, envelope_bytes = envelope_bytes + ? WHERE row_id = ?")
+        try update.bind(count, at: 1)
+        try update.bind(bytes, at: 2)
+        try update.bind(row, at: 3)
+        defer { update.reset() }
+        _ = try update.nextRow()
     }
 
     public func beginReceive(deviceRow: Int64) throws -> ReceiveSummary {
@@ -418,34 +428,29 @@ public final class SQLiteRelayStore: RelayStore {
         let delete = try statement("DELETE FROM envelopes WHERE id = ?")
         var count: Int64 = 0
         var bytes: Int64 = 0
-        let now = RecentAcknowledgements.monotonicNow()
+        let now = EventLoop.now()
         for id in ids {
             let rowId = Int64(clamping: id)
             try lookup.bind(rowId, at: 1)
             try lookup.bind(deviceRow, at: 2)
-            defer { lookup.reset() }
             // An id of another mailbox, or one already deleted (named twice), changes nothing.
-            guard try lookup.nextRow() else { continue }
-            count += 1
-            bytes += lookup.int64(at: 0)
-            // Envelopes stored before the key moved onto the row have none.
-            if let key = RecentAcknowledgements.Key(lookup.bytes(at: 1)) {
-                recentAcknowledgements.insert(key, envelopeId: id, now: now)
+            let found = try lookup.nextRow()
+            if found {
+                count += 1
+                bytes += lookup.int64(at: 0)
+                // Envelopes stored before the key moved onto the row have none.
+                if let key = RecentAcknowledgements.Key(lookup.bytes(at: 1)) {
+                    recentAcknowledgements.insert(key, envelopeId: id, now: now)
+                }
             }
             lookup.reset()
+            guard found else { continue }
+
             try delete.bind(rowId, at: 1)
             defer { delete.reset() }
             _ = try delete.nextRow()
         }
-        if count > 0 && !(isInTransaction && mailboxCounters.add(row: deviceRow, count: -count, bytes: -bytes)) {
-            let counters = try statement(
-                "UPDATE devices SET envelope_count = envelope_count - ?, envelope_bytes = envelope_bytes - ? WHERE row_id = ?")
-            try counters.bind(count, at: 1)
-            try counters.bind(bytes, at: 2)
-            try counters.bind(deviceRow, at: 3)
-            defer { counters.reset() }
-            _ = try counters.nextRow()
-        }
+        if count > 0 { try addToMailbox(row: deviceRow, count: -count, bytes: -bytes) }
     }
 
     // MARK: - Prekeys

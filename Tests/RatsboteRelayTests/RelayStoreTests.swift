@@ -115,7 +115,7 @@ import Testing
 
     /// The counters a batch keeps in memory must match a count of the rows after every commit and
     /// after a rollback, also for a mailbox that is only acknowledged in a batch.
-    @Test func cachedCountersMatchTheRowsAcrossBatchesAndRollbacks() throws {
+    @Test func cachedCountersMatchRowsAfterRollback() throws {
         let (store, addresses, rows, folder) = try makeStore(devices: ["Bob", "Alice"])
         defer { try? FileManager.default.removeItem(at: folder) }
         func expectCounts(_ bob: Int, _ alice: Int) throws {
@@ -153,7 +153,7 @@ import Testing
 
     /// `ratsbote-relay revoke` writes through its own connection while the relay serves; the
     /// relay's cached mailbox must not accept another envelope for the revoked device.
-    @Test func revocationByAnotherConnectionReachesTheCachedMailbox() throws {
+    @Test func revocationElsewhereEmptiesMailboxCache() throws {
         let (store, addresses, _, folder) = try makeStore(devices: ["Bob"])
         defer { try? FileManager.default.removeItem(at: folder) }
         _ = try storeOne(store, send(to: addresses[0]))

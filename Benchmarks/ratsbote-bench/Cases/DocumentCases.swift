@@ -27,7 +27,9 @@ private final class DocumentFiles {
         self.size = size
         guard mkdir(folder, 0o700) == 0 else { throw BenchmarkFailure(caseName: caseName, reason: "mkdir \(folder) failed") }
         // Random content in 1 MiB pieces, so that writing a 4 GiB input keeps memory flat too.
-        FileManager.default.createFile(atPath: plaintext, contents: nil)
+        guard FileManager.default.createFile(atPath: plaintext, contents: nil) else {
+            throw BenchmarkFailure(caseName: caseName, reason: "creating \(plaintext) failed; check the space in the temporary folder")
+        }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: plaintext))
         var remaining = size
         let piece = Random.bytes(count: 1 << 20)
